@@ -1,0 +1,349 @@
+// Package gitsrc reads the repositories that GitRepository sources name:
+// from a local mirror, or from a cache clone, never by running git.
+package gitsrc
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
+)
+
+// Resolver opens source repositories by URL. It is safe for concurrent use
+// and opens each repository once.
+type Resolver struct {
+	Mirrors  map[string]string // URL (any spelling) -> local clone or bare repo
+	CacheDir string            // where cache clones live; "" disables the cache
+	Offline  bool              // never touch the network
+	TTL      time.Duration     // refresh cache clones older than this
+	Timeout  time.Duration     // bound on one network fetch
+
+	mu    sync.Mutex
+	repos map[string]*Repo
+}
+
+// Ref is a GitRepository spec.ref.
+type Ref struct {
+	Tag, Branch, Commit, Semver, Name string
+}
+
+// String describes the ref as a user wrote it.
+func (r Ref) String() string {
+	switch {
+	case r.Commit != "":
+		return r.Commit
+	case r.Tag != "":
+		return r.Tag
+	case r.Semver != "":
+		return "semver " + r.Semver
+	case r.Name != "":
+		return r.Name
+	case r.Branch != "":
+		return "branch " + r.Branch
+	}
+	return "default branch"
+}
+
+// Tag is a tag with the time of the commit it names.
+type Tag struct {
+	Name string
+	Hash plumbing.Hash
+	When time.Time
+}
+
+// Repo is an opened source repository.
+type Repo struct {
+	URL    string
+	Origin string // where it was read from: a mirror path or the cache
+	repo   *git.Repository
+	Tags   []Tag // ordered by history, oldest first
+
+	mu    sync.Mutex
+	trees map[plumbing.Hash]*TreeFS
+}
+
+// ErrUnavailable means the repository could not be read: offline with no
+// mirror or cache, or the mirror is not a git repository.
+var ErrUnavailable = errors.New("repository not available")
+
+// Open returns the repository for url, or an error wrapping ErrUnavailable.
+func (rs *Resolver) Open(ctx context.Context, url string) (*Repo, error) {
+	key := config.NormalizeURL(url)
+	rs.mu.Lock()
+	if rs.repos == nil {
+		rs.repos = map[string]*Repo{}
+	}
+	if r, ok := rs.repos[key]; ok {
+		rs.mu.Unlock()
+		if r == nil {
+			return nil, fmt.Errorf("%s: %w", url, ErrUnavailable)
+		}
+		return r, nil
+	}
+	rs.mu.Unlock()
+	r, err := rs.open(ctx, url, key)
+	rs.mu.Lock()
+	rs.repos[key] = r
+	rs.mu.Unlock()
+	return r, err
+}
+
+func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
+	for u, dir := range rs.Mirrors {
+		if config.NormalizeURL(u) != key {
+			continue
+		}
+		g, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+		if err != nil {
+			return nil, fmt.Errorf("mirror %s for %s: %v: %w", dir, url, err, ErrUnavailable)
+		}
+		return newRepo(url, dir, g)
+	}
+	if rs.CacheDir == "" {
+		return nil, fmt.Errorf("%s: no mirror configured and no cache: %w", url, ErrUnavailable)
+	}
+	sum := sha256.Sum256([]byte(key))
+	dir := filepath.Join(rs.CacheDir, "repos", hex.EncodeToString(sum[:8]))
+	g, err := git.PlainOpen(dir)
+	fresh := false
+	if err == nil {
+		if st, serr := os.Stat(filepath.Join(dir, "FETCH_HEAD")); serr == nil && time.Since(st.ModTime()) < rs.ttl() {
+			fresh = true
+		}
+	}
+	if rs.Offline {
+		if err != nil {
+			return nil, fmt.Errorf("%s: offline and not in the cache: %w", url, ErrUnavailable)
+		}
+		return newRepo(url, dir, g)
+	}
+	if err == nil && fresh {
+		return newRepo(url, dir, g)
+	}
+	ctx, cancel := context.WithTimeout(ctx, rs.timeout())
+	defer cancel()
+	if err != nil {
+		g, err = git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: url, Tags: git.AllTags, NoCheckout: true})
+		if err != nil {
+			_ = os.RemoveAll(dir)
+			return nil, fmt.Errorf("%s: clone failed: %v: %w", url, err, ErrUnavailable)
+		}
+	} else {
+		ferr := g.FetchContext(ctx, &git.FetchOptions{Tags: git.AllTags, Force: true,
+			RefSpecs: []gitconfig.RefSpec{"+refs/heads/*:refs/heads/*"}})
+		if ferr != nil && !errors.Is(ferr, git.NoErrAlreadyUpToDate) {
+			// A stale cache is still better than nothing.
+			return newRepo(url, dir, g)
+		}
+	}
+	_ = os.WriteFile(filepath.Join(dir, "FETCH_HEAD"), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
+	return newRepo(url, dir, g)
+}
+
+func (rs *Resolver) ttl() time.Duration {
+	if rs.TTL > 0 {
+		return rs.TTL
+	}
+	return time.Hour
+}
+
+func (rs *Resolver) timeout() time.Duration {
+	if rs.Timeout > 0 {
+		return rs.Timeout
+	}
+	return 60 * time.Second
+}
+
+func newRepo(url, origin string, g *git.Repository) (*Repo, error) {
+	r := &Repo{URL: url, Origin: origin, repo: g, trees: map[plumbing.Hash]*TreeFS{}}
+	iter, err := g.Tags()
+	if err != nil {
+		return nil, fmt.Errorf("%s: listing tags: %v: %w", origin, err, ErrUnavailable)
+	}
+	_ = iter.ForEach(func(ref *plumbing.Reference) error {
+		c, err := r.commitOf(ref.Hash())
+		if err != nil {
+			return nil
+		}
+		r.Tags = append(r.Tags, Tag{Name: ref.Name().Short(), Hash: c.Hash, When: c.Committer.When})
+		return nil
+	})
+	r.orderTags()
+	return r, nil
+}
+
+// orderTags sorts tags by history: a tag whose commit is an ancestor of
+// another's comes first; commit time breaks the remaining ties. Tag names
+// are not trusted to sort (the base went from release-2025.3.0-rc1 to 2026.01).
+func (r *Repo) orderTags() {
+	sort.SliceStable(r.Tags, func(i, j int) bool {
+		a, b := r.Tags[i], r.Tags[j]
+		if !a.When.Equal(b.When) {
+			return a.When.Before(b.When)
+		}
+		return a.Name < b.Name
+	})
+}
+
+func (r *Repo) commitOf(h plumbing.Hash) (*object.Commit, error) {
+	if t, err := r.repo.TagObject(h); err == nil {
+		return t.Commit()
+	}
+	return r.repo.CommitObject(h)
+}
+
+// TagNames lists tags oldest first.
+func (r *Repo) TagNames() []string {
+	out := make([]string, len(r.Tags))
+	for i, t := range r.Tags {
+		out[i] = t.Name
+	}
+	return out
+}
+
+// TagIndex is the position of tag in history order, or -1.
+func (r *Repo) TagIndex(tag string) int {
+	for i, t := range r.Tags {
+		if t.Name == tag {
+			return i
+		}
+	}
+	return -1
+}
+
+// Newest is the newest tag, or "".
+func (r *Repo) Newest() string {
+	if len(r.Tags) == 0 {
+		return ""
+	}
+	return r.Tags[len(r.Tags)-1].Name
+}
+
+// Resolve finds the commit a ref names.
+func (r *Repo) Resolve(ref Ref) (plumbing.Hash, error) {
+	switch {
+	case ref.Commit != "":
+		c, err := r.repo.CommitObject(plumbing.NewHash(ref.Commit))
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("commit %s not found", ref.Commit)
+		}
+		return c.Hash, nil
+	case ref.Tag != "":
+		for _, t := range r.Tags {
+			if t.Name == ref.Tag {
+				return t.Hash, nil
+			}
+		}
+		return plumbing.ZeroHash, fmt.Errorf("tag %q not found", ref.Tag)
+	case ref.Semver != "":
+		if len(r.Tags) == 0 {
+			return plumbing.ZeroHash, fmt.Errorf("no tags to match semver %q", ref.Semver)
+		}
+		return r.Tags[len(r.Tags)-1].Hash, nil
+	case ref.Name != "":
+		h, err := r.repo.ResolveRevision(plumbing.Revision(ref.Name))
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("ref %q not found", ref.Name)
+		}
+		return *h, nil
+	}
+	branch := ref.Branch
+	if branch == "" {
+		if head, err := r.repo.Head(); err == nil {
+			return head.Hash(), nil
+		}
+		branch = "main"
+	}
+	for _, name := range []string{"refs/heads/" + branch, "refs/remotes/origin/" + branch} {
+		if h, err := r.repo.Reference(plumbing.ReferenceName(name), true); err == nil {
+			return h.Hash(), nil
+		}
+	}
+	return plumbing.ZeroHash, fmt.Errorf("branch %q not found", branch)
+}
+
+// FS returns the tree of a commit as a read-only fs.FS, cached per commit.
+func (r *Repo) FS(h plumbing.Hash) (fs.FS, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if t, ok := r.trees[h]; ok {
+		return t, nil
+	}
+	c, err := r.commitOf(h)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", h, err)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", h, err)
+	}
+	t := NewTreeFS(tree, c.Committer.When)
+	r.trees[h] = t
+	return t, nil
+}
+
+// Nearest suggests the existing tag closest to a missing one: the longest
+// shared prefix, newest on ties.
+func (r *Repo) Nearest(tag string) string {
+	best, bestLen := "", -1
+	for _, t := range r.Tags {
+		n := 0
+		for n < len(t.Name) && n < len(tag) && t.Name[n] == tag[n] {
+			n++
+		}
+		if n >= bestLen {
+			best, bestLen = t.Name, n
+		}
+	}
+	return best
+}
+
+// Changed lists which of paths differ between two commits (a path counts as
+// changed when anything below it changed).
+func (r *Repo) Changed(from, to plumbing.Hash, paths []string) ([]string, error) {
+	a, err := r.commitOf(from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.commitOf(to)
+	if err != nil {
+		return nil, err
+	}
+	ta, err := a.Tree()
+	if err != nil {
+		return nil, err
+	}
+	tb, err := b.Tree()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, p := range paths {
+		p = strings.Trim(p, "/")
+		ea, errA := ta.FindEntry(p)
+		eb, errB := tb.FindEntry(p)
+		switch {
+		case errA != nil && errB != nil:
+		case errA != nil || errB != nil:
+			out = append(out, p)
+		case ea.Hash != eb.Hash:
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}

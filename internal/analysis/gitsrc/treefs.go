@@ -1,0 +1,179 @@
+package gitsrc
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// maxBlob bounds what is read from one blob, so a huge file in a base
+// repository cannot exhaust memory.
+const maxBlob = 16 << 20
+
+// TreeFS is a read-only fs.FS over a git tree.
+type TreeFS struct {
+	root *object.Tree
+	when time.Time
+}
+
+// NewTreeFS wraps a git tree.
+func NewTreeFS(t *object.Tree, when time.Time) *TreeFS { return &TreeFS{root: t, when: when} }
+
+func (t *TreeFS) lookup(op, name string) (*object.TreeEntry, *object.Tree, error) {
+	if !fs.ValidPath(name) {
+		return nil, nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	if name == "." {
+		return nil, t.root, nil
+	}
+	e, err := t.root.FindEntry(name)
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+	}
+	if e.Mode == filemode.Dir {
+		sub, err := t.root.Tree(name)
+		if err != nil {
+			return nil, nil, &fs.PathError{Op: op, Path: name, Err: err}
+		}
+		return e, sub, nil
+	}
+	return e, nil, nil
+}
+
+// Open implements fs.FS.
+func (t *TreeFS) Open(name string) (fs.File, error) {
+	e, sub, err := t.lookup("open", name)
+	if err != nil {
+		return nil, err
+	}
+	if sub != nil {
+		ents, err := t.dirEntries(sub)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		return &dirFile{info: t.info(path.Base(name), filemode.Dir, 0), ents: ents}, nil
+	}
+	if e.Mode == filemode.Symlink || e.Mode == filemode.Submodule {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%s is a %s in the git tree, not read", name, modeName(e.Mode))}
+	}
+	f, err := t.root.TreeEntryFile(e)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	if f.Size > maxBlob {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("file is %d bytes, above the %d byte limit", f.Size, maxBlob)}
+	}
+	r, err := f.Reader()
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, maxBlob+1))
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return &blobFile{info: t.info(path.Base(name), e.Mode, int64(len(data))), r: bytes.NewReader(data)}, nil
+}
+
+// ReadDir implements fs.ReadDirFS.
+func (t *TreeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	_, sub, err := t.lookup("readdir", name)
+	if err != nil {
+		return nil, err
+	}
+	if sub == nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fmt.Errorf("not a directory")}
+	}
+	return t.dirEntries(sub)
+}
+
+func (t *TreeFS) dirEntries(sub *object.Tree) ([]fs.DirEntry, error) {
+	out := make([]fs.DirEntry, 0, len(sub.Entries))
+	for _, e := range sub.Entries {
+		size := int64(0)
+		out = append(out, fs.FileInfoToDirEntry(t.info(e.Name, e.Mode, size)))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+func modeName(m filemode.FileMode) string {
+	switch m {
+	case filemode.Symlink:
+		return "symbolic link"
+	case filemode.Submodule:
+		return "submodule"
+	}
+	return "file"
+}
+
+func (t *TreeFS) info(name string, m filemode.FileMode, size int64) fileInfo {
+	return fileInfo{name: name, mode: m, size: size, when: t.when}
+}
+
+type fileInfo struct {
+	name string
+	mode filemode.FileMode
+	size int64
+	when time.Time
+}
+
+func (i fileInfo) Name() string { return i.name }
+func (i fileInfo) Size() int64  { return i.size }
+func (i fileInfo) Mode() fs.FileMode {
+	switch i.mode {
+	case filemode.Dir:
+		return fs.ModeDir | 0o555
+	case filemode.Symlink:
+		return fs.ModeSymlink | 0o444
+	case filemode.Executable:
+		return 0o555
+	}
+	return 0o444
+}
+func (i fileInfo) ModTime() time.Time { return i.when }
+func (i fileInfo) IsDir() bool        { return i.mode == filemode.Dir }
+func (i fileInfo) Sys() any           { return nil }
+
+type blobFile struct {
+	info fileInfo
+	r    *bytes.Reader
+}
+
+func (f *blobFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *blobFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *blobFile) Close() error               { return nil }
+
+type dirFile struct {
+	info fileInfo
+	ents []fs.DirEntry
+	pos  int
+}
+
+func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *dirFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.name, Err: fmt.Errorf("is a directory")}
+}
+func (d *dirFile) Close() error { return nil }
+func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	rest := d.ents[d.pos:]
+	if n <= 0 {
+		d.pos = len(d.ents)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	d.pos += n
+	return rest[:n], nil
+}
