@@ -91,7 +91,7 @@ func (rs *Resolver) Open(ctx context.Context, url string) (*Repo, error) {
 	if r, ok := rs.repos[key]; ok {
 		rs.mu.Unlock()
 		if r == nil {
-			return nil, fmt.Errorf("%s: %w", url, ErrUnavailable)
+			return nil, fmt.Errorf("could not be read earlier: %w", ErrUnavailable)
 		}
 		return r, nil
 	}
@@ -110,12 +110,12 @@ func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
 		}
 		g, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
 		if err != nil {
-			return nil, fmt.Errorf("mirror %s for %s: %v: %w", dir, url, err, ErrUnavailable)
+			return nil, fmt.Errorf("mirror %s: %v: %w", dir, err, ErrUnavailable)
 		}
 		return newRepo(url, dir, g)
 	}
 	if rs.CacheDir == "" {
-		return nil, fmt.Errorf("%s: no mirror configured and no cache: %w", url, ErrUnavailable)
+		return nil, fmt.Errorf("no mirror configured and no cache: %w", ErrUnavailable)
 	}
 	sum := sha256.Sum256([]byte(key))
 	dir := filepath.Join(rs.CacheDir, "repos", hex.EncodeToString(sum[:8]))
@@ -128,7 +128,7 @@ func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
 	}
 	if rs.Offline {
 		if err != nil {
-			return nil, fmt.Errorf("%s: offline and not in the cache: %w", url, ErrUnavailable)
+			return nil, fmt.Errorf("offline, no mirror, not in the cache: %w", ErrUnavailable)
 		}
 		return newRepo(url, dir, g)
 	}
@@ -141,7 +141,7 @@ func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
 		g, err = git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: url, Tags: git.AllTags, NoCheckout: true})
 		if err != nil {
 			_ = os.RemoveAll(dir)
-			return nil, fmt.Errorf("%s: clone failed: %v: %w", url, err, ErrUnavailable)
+			return nil, fmt.Errorf("clone failed: %v: %w", err, ErrUnavailable)
 		}
 	} else {
 		ferr := g.FetchContext(ctx, &git.FetchOptions{Tags: git.AllTags, Force: true,

@@ -359,3 +359,9 @@ func (f *File) flowEnd(off int) (int, bool) {
 	}
 	return 0, false
 }
+
+// Lines indexes a file's lines without parsing it, for positions in
+// non-YAML files.
+func Lines(path string, src []byte) *File {
+	return &File{Path: path, Src: src, lines: lineTable(src)}
+}

@@ -1,0 +1,305 @@
+// Package analysis is the engine shared by the hook and the language
+// server: it loads a repository view, resolves base/overlay relationships
+// and tag pins, validates, and returns diagnostics and fixes as plain data.
+package analysis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+)
+
+// Options say what to analyse and how.
+type Options struct {
+	FS       fs.FS          // the repository view
+	Config   *config.Config // nil: read .gitops.yaml from FS, else defaults
+	Origin   string         // URL of the repository's origin remote, if known
+	Sources  *gitsrc.Resolver
+	Rules    []string // when set, only these rule IDs are reported
+	MaxFiles int      // 0: no limit
+}
+
+// Result is the outcome of one analysis.
+type Result struct {
+	Diagnostics []diag.Diagnostic
+	Files       int // files looked at
+	Clusters    []string
+	Model       *Snapshot
+}
+
+// Snapshot exposes the model an analysis built, for actions such as
+// promotion that need it.
+type Snapshot struct {
+	Repo     *model.Repo
+	Clusters []*model.Cluster
+	Config   *config.Config
+	Envs     []string
+	Sources  rules.Sources
+}
+
+// ErrNoFS is returned when Options.FS is nil.
+var ErrNoFS = errors.New("no repository to analyse")
+
+// LoadConfig reads .gitops.yaml from the view, or returns defaults.
+func LoadConfig(fsys fs.FS) (*config.Config, error) {
+	data, err := fs.ReadFile(fsys, config.FileName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return config.Default(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.FileName, err)
+	}
+	c, err := config.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", config.FileName, err)
+	}
+	return c, nil
+}
+
+// Analyze runs every check over the repository view. Panics in a check
+// become an error rather than killing the caller.
+func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
+	if opts.FS == nil {
+		return nil, ErrNoFS
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("internal error during analysis: %v", r)
+		}
+	}()
+	cfg := opts.Config
+	if cfg == nil {
+		if cfg, err = LoadConfig(opts.FS); err != nil {
+			return nil, err
+		}
+	}
+	snap := Load(ctx, opts, cfg)
+	rc := &rules.Context{Ctx: ctx, Repo: snap.Repo, Clusters: snap.Clusters, Config: cfg, Sources: snap.Sources, Envs: snap.Envs}
+	rules.Run(rc)
+	var all []diag.Diagnostic
+	all = append(all, snap.Repo.Listing.Diags...)
+	for p, rerr := range snap.Repo.ReadErrors() {
+		all = append(all, readErrorDiag(p, rerr))
+	}
+	for _, f := range snap.Repo.YAML {
+		all = append(all, f.Diags...)
+	}
+	all = append(all, rc.Diagnostics()...)
+	res = &Result{Files: len(snap.Repo.Listing.Files), Model: snap}
+	for _, c := range snap.Clusters {
+		res.Clusters = append(res.Clusters, c.Name)
+	}
+	res.Diagnostics = finish(snap.Repo, cfg, all, opts.Rules)
+	return res, nil
+}
+
+func readErrorDiag(p string, err error) diag.Diagnostic {
+	rule := view.RuleUnreadable
+	if errors.Is(err, view.ErrTooLarge) {
+		rule = view.RuleTooLarge
+	}
+	return diag.Diagnostic{Rule: rule, Severity: diag.Warning, File: p,
+		Range:   diag.Range{Start: diag.Pos{Line: 1, Col: 1}, End: diag.Pos{Line: 1, Col: 1}},
+		Message: fmt.Sprintf("%s is not analysed: %v", p, err)}
+}
+
+// Load builds the model: the repository, its clusters and their sources.
+func Load(ctx context.Context, opts Options, cfg *config.Config) *Snapshot {
+	v := view.New(opts.FS, "")
+	repo := model.LoadRepo(v, func(p string, dir bool) bool { return cfg.Ignored(p) })
+	src := &sources{origin: opts.Origin, res: opts.Sources, views: map[string]*view.View{}, states: map[*model.Object]*rules.SourceState{}}
+	if src.res == nil {
+		src.res = &gitsrc.Resolver{Offline: true}
+	}
+	snap := &Snapshot{Repo: repo, Config: cfg, Sources: src}
+	roots := repo.ClusterRoots()
+	clusters := make([]*model.Cluster, len(roots))
+	var wg sync.WaitGroup
+	for i, root := range roots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			clusters[i] = model.BuildCluster(repo, path.Base(root), root, &resolver{ctx: ctx, src: src})
+		}()
+	}
+	wg.Wait()
+	snap.Clusters = clusters
+	snap.Envs = Environments(cfg, roots)
+	return snap
+}
+
+// Environments orders the promotion chain: the configured list, else the
+// clusters whose names start with dev, stag and prod, in that order.
+func Environments(cfg *config.Config, roots []string) []string {
+	if len(cfg.Environments) > 0 {
+		return cfg.Environments
+	}
+	var out []string
+	for _, prefix := range []string{"dev", "stag", "prod"} {
+		var names []string
+		for _, r := range roots {
+			if strings.HasPrefix(path.Base(r), prefix) {
+				names = append(names, path.Base(r))
+			}
+		}
+		sort.Strings(names)
+		// Only a single cluster per stage makes an unambiguous chain.
+		if len(names) == 1 {
+			out = append(out, names[0])
+		}
+	}
+	return out
+}
+
+// finish applies severity overrides, inline suppressions and the rule
+// filter, removes duplicates, and sorts.
+func finish(repo *model.Repo, cfg *config.Config, ds []diag.Diagnostic, only []string) []diag.Diagnostic {
+	keep := map[string]bool{}
+	for _, id := range only {
+		keep[id] = true
+	}
+	seen := map[string]bool{}
+	out := ds[:0:0]
+	for _, d := range ds {
+		if len(keep) > 0 && !keep[d.Rule] {
+			continue
+		}
+		if s, ok := cfg.Severities[d.Rule]; ok {
+			d.Severity = s
+		}
+		if d.Severity == diag.Off || cfg.Ignored(d.File) || suppressed(repo, d) {
+			continue
+		}
+		key := fmt.Sprintf("%s\x00%s\x00%d:%d\x00%s", d.Rule, d.File, d.Range.Start.Line, d.Range.Start.Col, d.Message)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		out = append(out, d)
+	}
+	diag.Sort(out)
+	return out
+}
+
+// suppressed honours "# gitops:ignore RULE-ID" on the line or the line above.
+func suppressed(repo *model.Repo, d diag.Diagnostic) bool {
+	f, err := repo.View.YAML(d.File)
+	if err != nil || f == nil {
+		return false
+	}
+	for _, line := range []int{d.Range.Start.Line, d.Range.Start.Line - 1} {
+		text := f.LineText(line)
+		i := strings.Index(text, "gitops:ignore")
+		if i < 0 || !strings.Contains(text[:i], "#") {
+			continue
+		}
+		ids := strings.FieldsFunc(text[i+len("gitops:ignore"):], func(r rune) bool { return r == ' ' || r == ',' || r == '\t' })
+		if len(ids) == 0 {
+			return true
+		}
+		for _, id := range ids {
+			if id == d.Rule || id == "all" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sources answers questions about GitRepository objects, caching repository
+// reads and base views.
+type sources struct {
+	origin string
+	res    *gitsrc.Resolver
+	mu     sync.Mutex
+	views  map[string]*view.View
+	states map[*model.Object]*rules.SourceState
+}
+
+func refOf(o *model.Object) gitsrc.Ref {
+	n := o.Node()
+	return gitsrc.Ref{
+		Tag:    yamlfile.Str(n, "spec", "ref", "tag"),
+		Branch: yamlfile.Str(n, "spec", "ref", "branch"),
+		Commit: yamlfile.Str(n, "spec", "ref", "commit"),
+		Semver: yamlfile.Str(n, "spec", "ref", "semver"),
+		Name:   yamlfile.Str(n, "spec", "ref", "name"),
+	}
+}
+
+func (s *sources) thisRepo(o *model.Object) bool {
+	if o.Name == "flux-system" {
+		return true
+	}
+	url := yamlfile.Str(o.Node(), "spec", "url")
+	return s.origin != "" && url != "" && config.NormalizeURL(url) == config.NormalizeURL(s.origin)
+}
+
+// State implements rules.Sources.
+func (s *sources) State(ctx context.Context, o *model.Object) *rules.SourceState {
+	s.mu.Lock()
+	st, ok := s.states[o]
+	s.mu.Unlock()
+	if ok {
+		return st
+	}
+	st = &rules.SourceState{URL: yamlfile.Str(o.Node(), "spec", "url"), Ref: refOf(o), ThisRepo: s.thisRepo(o)}
+	if !st.ThisRepo && st.URL != "" {
+		st.Repo, st.OpenErr = s.res.Open(ctx, st.URL)
+	}
+	s.mu.Lock()
+	s.states[o] = st
+	s.mu.Unlock()
+	return st
+}
+
+type resolver struct {
+	ctx context.Context
+	src *sources
+}
+
+func (r *resolver) IsThisRepo(a *model.Applied) bool { return r.src.thisRepo(a.Obj) }
+
+// External opens the tree a GitRepository pins, as a view shared by every
+// cluster that pins the same commit.
+func (r *resolver) External(a *model.Applied) (*view.View, string, error) {
+	st := r.src.State(r.ctx, a.Obj)
+	if st.Repo == nil {
+		if st.OpenErr == nil {
+			st.OpenErr = fmt.Errorf("GitRepository %s has no url", a.Obj.Name)
+		}
+		return nil, "", st.OpenErr
+	}
+	h, err := st.Repo.Resolve(st.Ref)
+	if err != nil {
+		return nil, st.Ref.String(), err
+	}
+	label := a.Obj.Name + "@" + strings.TrimPrefix(st.Ref.String(), "branch ")
+	key := config.NormalizeURL(st.URL) + "@" + h.String()
+	r.src.mu.Lock()
+	defer r.src.mu.Unlock()
+	if v, ok := r.src.views[key]; ok {
+		// Views are shared; the label names the first source that pinned it.
+		return v, st.Ref.String(), nil
+	}
+	fsys, err := st.Repo.FS(h)
+	if err != nil {
+		return nil, st.Ref.String(), err
+	}
+	v := view.New(fsys, label)
+	r.src.views[key] = v
+	return v, st.Ref.String(), nil
+}

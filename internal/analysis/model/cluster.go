@@ -1,0 +1,373 @@
+package model
+
+import (
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// Applied is an object applied to a cluster.
+type Applied struct {
+	Obj       *Object
+	Namespace string // effective namespace after kustomize and Flux overrides
+	Via       *Pull  // the Flux Kustomization that applies it; nil for the cluster root
+}
+
+// GenApplied is a generated Secret or ConfigMap applied to a cluster.
+type GenApplied struct {
+	Gen       *Generator
+	Namespace string
+	Via       *Pull
+}
+
+// Pull is one Flux Kustomization of a cluster with its source resolved.
+type Pull struct {
+	K        *Applied
+	Source   *Applied   // nil when not found or implicit
+	Implicit bool       // the bootstrap flux-system source, not defined in the repository
+	View     *view.View // where spec.path is read; nil when unresolved
+	External bool       // View is another repository at a pinned ref
+	Ref      string     // for external sources: the ref read
+	Path     string     // spec.path, cleaned
+	PathNode *yaml.Node
+	Missing  bool   // sourceRef matches nothing
+	Err      error  // the external source could not be read
+	Skipped  string // a source kind that is not followed, with why
+	PathOK   bool   // spec.path exists in the resolved view
+}
+
+// PathKey and PathValue locate spec.path in the Kustomization's file.
+func (p *Pull) PathKey() (*yaml.Node, *yaml.Node) {
+	return yamlfile.GetKV(p.K.Obj.Node(), "spec", "path")
+}
+
+// BaseEntry is an entry of a kustomization read inside an external view,
+// kept so that findings there are reported at the pull that reads it.
+type BaseEntry struct {
+	Pull  *Pull
+	K     *KFile
+	Entry *Entry
+}
+
+// Cluster is one cluster and everything that is applied to it.
+type Cluster struct {
+	Name       string
+	Root       string
+	Applied    []*Applied
+	Generated  []*GenApplied
+	Pulls      []*Pull
+	Reached    map[*view.View]map[string]bool // files read while building, per view
+	BaseIssues []BaseEntry                    // missing or remote entries inside external views
+	Cycles     []*Entry                       // kustomization entries that recurse into themselves
+}
+
+// Resolver supplies what the model cannot know by itself.
+type Resolver interface {
+	// IsThisRepo reports whether a GitRepository source is the analysed repository.
+	IsThisRepo(src *Applied) bool
+	// External opens an external GitRepository source at its pinned ref.
+	External(src *Applied) (v *view.View, ref string, err error)
+}
+
+// BuildCluster follows the cluster root and every Flux Kustomization it
+// reaches, recursively.
+func BuildCluster(repo *Repo, name, root string, res Resolver) *Cluster {
+	c := &Cluster{Name: name, Root: root, Reached: map[*view.View]map[string]bool{}}
+	b := &builder{repo: repo, c: c, res: res, done: map[unitKey]bool{}}
+	b.unit(repo.View, root, "", nil)
+	// Follow Flux Kustomizations until nothing new appears: a source may be
+	// applied after the Kustomization that names it.
+	handled := map[*Applied]bool{}
+	for {
+		progress := false
+		var pending []*Applied
+		for _, a := range c.Applied {
+			if a.Obj.IsFluxKustomization() && !handled[a] {
+				pending = append(pending, a)
+			}
+		}
+		for _, k := range pending {
+			p := b.resolve(k)
+			if p == nil {
+				continue // source not applied yet; retry after others
+			}
+			handled[k] = true
+			progress = true
+			c.Pulls = append(c.Pulls, p)
+			if p.View != nil && p.PathOK {
+				tns := yamlfile.Str(k.Obj.Node(), "spec", "targetNamespace")
+				b.unit(p.View, p.Path, tns, p)
+			}
+		}
+		if !progress {
+			for _, k := range pending {
+				p := b.pull(k)
+				p.Missing = true
+				c.Pulls = append(c.Pulls, p)
+			}
+			break
+		}
+	}
+	sort.SliceStable(c.Pulls, func(i, j int) bool {
+		a, b := c.Pulls[i].K.Obj, c.Pulls[j].K.Obj
+		if a.File.Path != b.File.Path {
+			return a.File.Path < b.File.Path
+		}
+		return a.Doc.Index < b.Doc.Index
+	})
+	return c
+}
+
+type unitKey struct {
+	v   *view.View
+	dir string
+}
+
+type builder struct {
+	repo *Repo
+	c    *Cluster
+	res  Resolver
+	done map[unitKey]bool
+}
+
+func (b *builder) reach(v *view.View, p string) {
+	m := b.c.Reached[v]
+	if m == nil {
+		m = map[string]bool{}
+		b.c.Reached[v] = m
+	}
+	m[p] = true
+}
+
+// unit applies a folder as Flux does: through its kustomization, or, when
+// it has none, every YAML below it (a sub-folder with a kustomization is
+// taken as a whole).
+func (b *builder) unit(v *view.View, dir, ns string, via *Pull) {
+	key := unitKey{v, dir}
+	if b.done[key] {
+		return
+	}
+	b.done[key] = true
+	if kf := FindKustomization(v, dir); kf != "" {
+		b.kustomize(v, dir, ns, via, map[string]bool{})
+		return
+	}
+	b.generated(v, dir, ns, via)
+}
+
+func (b *builder) generated(v *view.View, dir, ns string, via *Pull) {
+	for _, e := range v.ReadDir(dir) {
+		p := path.Join(dir, e.Name())
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if e.IsDir() {
+			if FindKustomization(v, p) != "" {
+				b.kustomize(v, p, ns, via, map[string]bool{})
+			} else {
+				b.generated(v, p, ns, via)
+			}
+			continue
+		}
+		if view.IsYAML(e.Name()) {
+			b.applyFile(v, p, ns, via)
+		}
+	}
+}
+
+func (b *builder) kfile(v *view.View, dir string) *KFile {
+	if v == b.repo.View {
+		if k, ok := b.repo.Kustomizations[dir]; ok {
+			return k
+		}
+	}
+	p := FindKustomization(v, dir)
+	if p == "" {
+		return nil
+	}
+	k, err := ParseKustomization(v, p)
+	if err != nil {
+		return nil
+	}
+	return k
+}
+
+func (b *builder) kustomize(v *view.View, dir, ns string, via *Pull, stack map[string]bool) {
+	if stack[dir] {
+		return
+	}
+	k := b.kfile(v, dir)
+	if k == nil {
+		return
+	}
+	stack[dir] = true
+	defer delete(stack, dir)
+	b.reach(v, k.File.Path)
+	eff := ns
+	if eff == "" {
+		eff = k.Namespace
+	}
+	for _, e := range k.Entries {
+		if e.Remote || e.Outside {
+			if v != b.repo.View && via != nil {
+				b.c.BaseIssues = append(b.c.BaseIssues, BaseEntry{Pull: via, K: k, Entry: e})
+			}
+			continue
+		}
+		ok, isDir := v.Stat(e.Target)
+		if !ok {
+			if v != b.repo.View && via != nil {
+				b.c.BaseIssues = append(b.c.BaseIssues, BaseEntry{Pull: via, K: k, Entry: e})
+			}
+			continue
+		}
+		if !e.Applies() {
+			if !isDir {
+				b.reach(v, e.Target)
+			}
+			continue
+		}
+		if isDir {
+			if stack[e.Target] {
+				b.c.Cycles = append(b.c.Cycles, e)
+				continue
+			}
+			b.kustomize(v, e.Target, eff, via, stack)
+			continue
+		}
+		b.applyFile(v, e.Target, eff, via)
+	}
+	for _, g := range k.Generators {
+		gns := eff
+		if gns == "" {
+			gns = g.Namespace
+		}
+		b.c.Generated = append(b.c.Generated, &GenApplied{Gen: g, Namespace: gns, Via: via})
+	}
+}
+
+func (b *builder) applyFile(v *view.View, p, ns string, via *Pull) {
+	b.reach(v, p)
+	f, err := v.YAML(p)
+	if err != nil {
+		return
+	}
+	for _, o := range ObjectsOf(v, f) {
+		eff := o.Namespace
+		if ns != "" && !IsClusterScoped(o.Kind) {
+			eff = ns
+		}
+		b.c.Applied = append(b.c.Applied, &Applied{Obj: o, Namespace: eff, Via: via})
+	}
+}
+
+func (b *builder) pull(k *Applied) *Pull {
+	_, pv := yamlfile.GetKV(k.Obj.Node(), "spec", "path")
+	p := &Pull{K: k, PathNode: pv}
+	raw := yamlfile.Str(k.Obj.Node(), "spec", "path")
+	p.Path, _ = view.Clean(raw)
+	return p
+}
+
+// SourceRef returns kind, name and namespace of a sourceRef mapping, the
+// namespace defaulting to the referring object's.
+func SourceRef(n *yaml.Node, defaultNS string) (kind, name, ns string) {
+	kind, name, ns = yamlfile.Str(n, "kind"), yamlfile.Str(n, "name"), yamlfile.Str(n, "namespace")
+	if ns == "" {
+		ns = defaultNS
+	}
+	return
+}
+
+// FindSource looks up a source applied to the cluster. A namespace that is
+// unknown on either side matches any.
+func (c *Cluster) FindSource(kind, name, ns string) *Applied {
+	for _, a := range c.Applied {
+		o := a.Obj
+		if o.Kind != kind || o.Name != name {
+			continue
+		}
+		if kind == "ExternalArtifact" || o.IsSource() {
+			if ns == "" || a.Namespace == "" || a.Namespace == ns {
+				return a
+			}
+		}
+	}
+	if kind == "ExternalArtifact" {
+		// ArtifactGenerators produce ExternalArtifacts named by spec.artifacts[].name.
+		for _, a := range c.Applied {
+			if a.Obj.Kind != "ArtifactGenerator" {
+				continue
+			}
+			for _, it := range yamlfile.Items(yamlfile.Get(a.Obj.Node(), "spec", "artifacts")) {
+				if yamlfile.Str(it, "name") == name && (ns == "" || a.Namespace == "" || a.Namespace == ns) {
+					return a
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// resolve finds the source of a Flux Kustomization; nil means "not yet".
+func (b *builder) resolve(k *Applied) *Pull {
+	p := b.pull(k)
+	kind, name, ns := SourceRef(yamlfile.Get(k.Obj.Node(), "spec", "sourceRef"), k.Namespace)
+	if kind == "" {
+		kind = "GitRepository"
+	}
+	src := b.c.FindSource(kind, name, ns)
+	if src == nil {
+		if kind == "GitRepository" && name == "flux-system" && !b.c.definesFluxSystem() {
+			// Bootstrapped out of band: flux-system is this repository.
+			p.Implicit = true
+			p.View = b.repo.View
+			b.checkPath(p)
+			return p
+		}
+		return nil
+	}
+	p.Source = src
+	switch {
+	case kind != "GitRepository" || src.Obj.Kind != "GitRepository":
+		p.Skipped = kind + " sources are not followed"
+	case b.res.IsThisRepo(src):
+		p.View = b.repo.View
+		b.checkPath(p)
+	default:
+		v, ref, err := b.res.External(src)
+		p.External = true
+		p.Ref = ref
+		if err != nil {
+			p.Err = err
+			return p
+		}
+		p.View = v
+		b.checkPath(p)
+	}
+	return p
+}
+
+func (b *builder) checkPath(p *Pull) {
+	ok, isDir := p.View.Stat(p.Path)
+	p.PathOK = ok && isDir
+	if !strings.HasPrefix(p.Path, "..") && p.Path == "." {
+		p.PathOK = true
+	}
+}
+
+func (c *Cluster) definesFluxSystem() bool {
+	for _, a := range c.Applied {
+		if a.Obj.Kind == "GitRepository" && a.Obj.Name == "flux-system" {
+			return true
+		}
+	}
+	return false
+}
+
+// Reaches reports whether the cluster read file p of view v.
+func (c *Cluster) Reaches(v *view.View, p string) bool { return c.Reached[v][p] }

@@ -1,0 +1,633 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+// removedAPIs maps apiVersions removed in Flux 2.7/2.8 to their replacement.
+var removedAPIs = map[string]string{
+	"kustomize.toolkit.fluxcd.io/v1beta1": "kustomize.toolkit.fluxcd.io/v1",
+	"kustomize.toolkit.fluxcd.io/v1beta2": "kustomize.toolkit.fluxcd.io/v1",
+	"source.toolkit.fluxcd.io/v1beta1":    "source.toolkit.fluxcd.io/v1",
+	"source.toolkit.fluxcd.io/v1beta2":    "source.toolkit.fluxcd.io/v1",
+	"helm.toolkit.fluxcd.io/v2beta1":      "helm.toolkit.fluxcd.io/v2",
+	"helm.toolkit.fluxcd.io/v2beta2":      "helm.toolkit.fluxcd.io/v2",
+}
+
+// removedFields lists fields removed at GA, per kind, as paths under spec.
+var removedFields = map[string][][]string{
+	"Kustomization": {{"spec", "patchesStrategicMerge"}, {"spec", "patchesJson6902"}, {"spec", "validation"}},
+	"HelmRelease":   {{"spec", "chart", "spec", "valuesFile"}},
+	"GitRepository": {{"spec", "gitImplementation"}, {"spec", "accessFrom"}},
+}
+
+var gitURLRE = regexp.MustCompile(`^(http|https|ssh)://`)
+
+// repoObjects lists the objects written in the repository itself, in file order.
+func repoObjects(c *Context) []*model.Object { return c.Repo.Objects }
+
+func checkFluxObjects(c *Context) {
+	for _, o := range repoObjects(c) {
+		if !o.IsFlux() {
+			continue
+		}
+		n := o.Node()
+		if repl, ok := removedAPIs[o.APIVersion]; ok {
+			_, v := yamlfile.GetKV(n, "apiVersion")
+			c.At("flux/api-removed", o.File, v,
+				fmt.Sprintf("%s was removed in Flux 2.7/2.8; use %s (and migrate its removed fields)", o.APIVersion, repl),
+				diag.Fix{Title: "Migrate to " + repl, Edits: []diag.Edit{Replace(o.File, v, repl)}})
+		}
+		for _, fp := range removedFields[o.Kind] {
+			if k, _ := yamlfile.GetKV(n, fp...); k != nil {
+				c.At("flux/field-removed", o.File, k, fmt.Sprintf("%s.%s was removed at Flux GA; %s", o.Kind, strings.Join(fp, "."), removedFieldAdvice(fp[len(fp)-1])))
+			}
+		}
+		if k, v := yamlfile.GetKV(n, "spec", "suspend"); k != nil && v.Value == "true" {
+			c.At("flux/suspended", o.File, v,
+				fmt.Sprintf("%s %s is committed with suspend: true, so Flux does not reconcile it (a rollback left behind?)", o.Kind, o.Name),
+				diag.Fix{Title: "Set suspend: false", Edits: []diag.Edit{Replace(o.File, v, "false")}})
+		}
+		if o.Kind == "GitRepository" {
+			if _, v := yamlfile.GetKV(n, "spec", "url"); yamlfile.IsScalar(v) && !gitURLRE.MatchString(v.Value) {
+				c.At("flux/git-url", o.File, v, gitURLMessage(v.Value))
+			}
+		}
+		if o.Kind == "HelmRelease" {
+			ck, _ := yamlfile.GetKV(n, "spec", "chart")
+			rk, _ := yamlfile.GetKV(n, "spec", "chartRef")
+			switch {
+			case ck != nil && rk != nil:
+				c.At("flux/helmrelease-chart", o.File, rk, fmt.Sprintf("HelmRelease %s sets both chart and chartRef; keep exactly one", o.Name))
+			case ck == nil && rk == nil:
+				sk, _ := yamlfile.GetKV(n, "spec")
+				if sk == nil {
+					sk, _ = yamlfile.GetKV(n, "kind")
+				}
+				c.At("flux/helmrelease-chart", o.File, sk, fmt.Sprintf("HelmRelease %s sets neither chart nor chartRef; it has nothing to install", o.Name))
+			}
+		}
+	}
+}
+
+func removedFieldAdvice(field string) string {
+	switch field {
+	case "patchesStrategicMerge", "patchesJson6902":
+		return "move the patches to spec.patches"
+	case "validation":
+		return "remove it (server-side apply always validates)"
+	case "valuesFile":
+		return "use spec.chart.spec.valuesFiles"
+	case "gitImplementation":
+		return "remove it (go-git is the only implementation)"
+	case "accessFrom":
+		return "remove it"
+	}
+	return "remove it"
+}
+
+func gitURLMessage(u string) string {
+	msg := fmt.Sprintf("url %q is not http://, https:// or ssh://; Flux rejects it", u)
+	if at := strings.Index(u, "@"); at >= 0 {
+		if colon := strings.Index(u[at:], ":"); colon > 0 {
+			host := u[at+1 : at+colon]
+			rest := u[at+colon+1:]
+			msg += fmt.Sprintf(" (write it as ssh://%s/%s)", u[:at+1]+host, rest)
+		}
+	}
+	return msg
+}
+
+// repoPulls yields each cluster's pulls whose Kustomization is written in
+// the repository itself.
+func repoPulls(c *Context, fn func(cl *model.Cluster, p *model.Pull)) {
+	for _, cl := range c.Clusters {
+		for _, p := range cl.Pulls {
+			if p.K.Obj.View == c.Repo.View {
+				fn(cl, p)
+			}
+		}
+	}
+}
+
+func checkPulls(c *Context) {
+	repoPulls(c, func(cl *model.Cluster, p *model.Pull) {
+		o := p.K.Obj
+		if p.Missing {
+			kind, name, ns := model.SourceRef(yamlfile.Get(o.Node(), "spec", "sourceRef"), p.K.Namespace)
+			if definedButCutOff(c, cl, kind, name) {
+				return // the broken path that should apply it is the root cause
+			}
+			_, nn := yamlfile.GetKV(o.Node(), "spec", "sourceRef", "name")
+			if nn == nil {
+				nn, _ = yamlfile.GetKV(o.Node(), "spec", "sourceRef")
+			}
+			if kind == "" {
+				kind = "GitRepository"
+			}
+			c.At("flux/source-not-found", o.File, nn, sourceMissingMessage(c, cl, kind, name, ns))
+			return
+		}
+		if p.View == nil || p.Skipped != "" {
+			return
+		}
+		if p.PathNode == nil {
+			if p.External {
+				k, _ := yamlfile.GetKV(o.Node(), "spec")
+				c.At("flux/path-not-found", o.File, k, fmt.Sprintf("Kustomization %s has no spec.path: it would apply the whole of %s", o.Name, pullLabel(p)))
+			}
+			return
+		}
+		if strings.HasPrefix(p.Path, "..") {
+			c.At("kustomize/outside-root", o.File, p.PathNode, fmt.Sprintf("path %q leaves the source's root; Flux refuses it", p.PathNode.Value))
+			return
+		}
+		if !p.External {
+			if other := otherCluster(c, cl, p.Path); other != "" {
+				if ok, _ := c.Repo.View.Stat(path.Join(c.Repo.OverlayRoot, other)); ok {
+					fixed := rewriteCluster(c, p.Path, other, cl.Name)
+					d := c.At("flux/path-other-cluster", o.File, p.PathNode,
+						fmt.Sprintf("Kustomization %s is applied to cluster %s but its path points into %s's overlay (copied from %s?)", o.Name, cl.Name, other, other))
+					d.Fixes = append(d.Fixes, diag.Fix{Title: "Point the path at " + cl.Name, Edits: []diag.Edit{Replace(o.File, p.PathNode, keepStyle(o.File, p.PathNode, fixed))}})
+					return
+				}
+			}
+		}
+		if p.PathOK {
+			return
+		}
+		where := "this repository"
+		if p.External {
+			where = pullLabel(p)
+		}
+		msg := fmt.Sprintf("path %q does not exist in %s", p.PathNode.Value, where)
+		var fixes []diag.Fix
+		if !p.External {
+			if other := otherCluster(c, cl, p.Path); other != "" {
+				fixed := rewriteCluster(c, p.Path, other, cl.Name)
+				if ok, _ := c.Repo.View.Stat(fixed); ok {
+					msg += fmt.Sprintf("; this Kustomization belongs to cluster %s: did you mean %q?", cl.Name, "./"+fixed)
+					fixes = append(fixes, diag.Fix{Title: "Point the path at " + cl.Name, Edits: []diag.Edit{Replace(o.File, p.PathNode, keepStyle(o.File, p.PathNode, fixed))}})
+				} else {
+					msg += fmt.Sprintf(" (there is no cluster %q; this Kustomization belongs to %s)", other, cl.Name)
+				}
+			}
+		}
+		if len(fixes) == 0 {
+			if s := suggestDir(p.View, p.Path); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+				fixes = append(fixes, diag.Fix{Title: "Use " + s, Edits: []diag.Edit{Replace(o.File, p.PathNode, keepStyle(o.File, p.PathNode, s))}})
+			}
+		}
+		c.At("flux/path-not-found", o.File, p.PathNode, msg, fixes...)
+	})
+	checkHelmSources(c)
+}
+
+func sourceMissingMessage(c *Context, cl *model.Cluster, kind, name, ns string) string {
+	msg := fmt.Sprintf("sourceRef %s %q", kind, name)
+	if ns != "" {
+		msg += fmt.Sprintf(" (namespace %s)", ns)
+	}
+	msg += fmt.Sprintf(" matches no source applied to cluster %s", cl.Name)
+	for _, o := range c.Repo.Objects {
+		if o.Kind == kind && o.Name == name {
+			return msg + fmt.Sprintf("; it is defined in %s, which this cluster does not apply", o.File.Path)
+		}
+	}
+	best, bestD := "", len(name)/3+1
+	for _, a := range cl.Applied {
+		if a.Obj.Kind == kind {
+			if d := editDistance(a.Obj.Name, name); d <= bestD {
+				best, bestD = a.Obj.Name, d
+			}
+		}
+	}
+	if best != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return msg
+}
+
+// otherCluster returns B when p points into applications/overlays/B/ and B
+// is not cl.
+func otherCluster(c *Context, cl *model.Cluster, p string) string {
+	if c.Repo.OverlayRoot == "" || c.Repo.ClusterOf(cl.Root) == "" {
+		return ""
+	}
+	b := c.Repo.ClusterOf(p)
+	if b == "" || b == cl.Name {
+		return ""
+	}
+	return b
+}
+
+func rewriteCluster(c *Context, p, from, to string) string {
+	prefix := c.Repo.OverlayRoot + "/" + from
+	return c.Repo.OverlayRoot + "/" + to + strings.TrimPrefix(p, prefix)
+}
+
+// keepStyle keeps a leading "./" and the quoting of the original value.
+func keepStyle(f *yamlfile.File, n *yaml.Node, p string) string {
+	if strings.HasPrefix(n.Value, "./") {
+		p = "./" + p
+	}
+	switch n.Style {
+	case yaml.DoubleQuotedStyle:
+		return `"` + p + `"`
+	case yaml.SingleQuotedStyle:
+		return "'" + p + "'"
+	}
+	return p
+}
+
+// suggestDir finds a folder close to a missing path: a sibling with a
+// similar name, or a folder of the same name one level deeper (the base
+// moved kube-prometheus-stack under observability/).
+func suggestDir(v *view.View, p string) string {
+	if s := suggest(v, p); s != "" {
+		if ok, isDir := v.Stat(s); ok && isDir {
+			return s
+		}
+	}
+	parent, base := path.Dir(p), path.Base(p)
+	for _, e := range v.ReadDir(parent) {
+		if !e.IsDir() {
+			continue
+		}
+		cand := path.Join(parent, e.Name(), base)
+		if ok, isDir := v.Stat(cand); ok && isDir {
+			return cand
+		}
+	}
+	// Or moved up one level.
+	if gp := path.Dir(parent); gp != parent {
+		cand := path.Join(gp, base)
+		if ok, isDir := v.Stat(cand); ok && isDir && cand != p {
+			return cand
+		}
+	}
+	return ""
+}
+
+func checkHelmSources(c *Context) {
+	for _, cl := range c.Clusters {
+		for _, a := range cl.Applied {
+			o := a.Obj
+			if o.View != c.Repo.View || !o.Is("helm", "HelmRelease") {
+				continue
+			}
+			for _, refPath := range [][]string{{"spec", "chart", "spec", "sourceRef"}, {"spec", "chartRef"}} {
+				ref := yamlfile.Get(o.Node(), refPath...)
+				if ref == nil {
+					continue
+				}
+				kind, name, ns := model.SourceRef(ref, a.Namespace)
+				if kind == "" || name == "" || !model.IsSourceKind(kind) {
+					continue
+				}
+				if cl.FindSource(kind, name, ns) != nil {
+					continue
+				}
+				_, nn := yamlfile.GetKV(ref, "name")
+				if definedButCutOff(c, cl, kind, name) {
+					continue
+				}
+				c.At("flux/source-not-found", o.File, nn, sourceMissingMessage(c, cl, kind, name, ns))
+			}
+		}
+	}
+}
+
+func checkNotApplied(c *Context) {
+	listed := listedFiles(c)
+	for _, k := range sortedKustomizations(c.Repo) {
+		for _, e := range c.Repo.View.ReadDir(k.Dir) {
+			p := path.Join(k.Dir, e.Name())
+			if e.IsDir() || !view.IsYAML(p) || model.IsKustomizationFile(p) || listed[p] {
+				continue
+			}
+			f, err := c.Repo.View.YAML(p)
+			if err != nil {
+				continue
+			}
+			var first *model.Object
+			for _, o := range model.ObjectsOf(c.Repo.View, f) {
+				if o.IsFlux() {
+					first = o
+					break
+				}
+			}
+			if first == nil {
+				continue
+			}
+			_, at := yamlfile.GetKV(first.Node(), "metadata", "name")
+			if at == nil {
+				at, _ = yamlfile.GetKV(first.Node(), "kind")
+			}
+			d := c.At("flux/not-applied", f, at, fmt.Sprintf("%s %s is not listed in %s, so Flux never applies it", first.Kind, first.Name, k.File.Path))
+			if fx, ok := addResourceFix(k, e.Name()); ok {
+				d.Fixes = append(d.Fixes, fx)
+			}
+		}
+	}
+}
+
+// listedFiles is every file some kustomization in the repository names.
+func listedFiles(c *Context) map[string]bool {
+	out := map[string]bool{}
+	for _, k := range c.Repo.Kustomizations {
+		for _, e := range k.Entries {
+			if e.Target != "" {
+				out[e.Target] = true
+			}
+		}
+	}
+	return out
+}
+
+// addResourceFix inserts "- ./name" at the end of a kustomization's resources.
+func addResourceFix(k *model.KFile, rel string) (diag.Fix, bool) {
+	f := k.File
+	title := fmt.Sprintf("Add %s to %s", rel, f.Path)
+	entry := "./" + rel
+	rk, rv := yamlfile.GetKV(k.Root, "resources")
+	if rk == nil {
+		end := f.PosOffset(len(f.Src))
+		prefix := ""
+		if len(f.Src) > 0 && f.Src[len(f.Src)-1] != '\n' {
+			prefix = "\n"
+		}
+		return diag.Fix{Title: title, Edits: []diag.Edit{{File: f.Path, Range: diag.Range{Start: end, End: end}, NewText: prefix + "resources:\n  - " + entry + "\n"}}}, true
+	}
+	if rv.Kind != yaml.SequenceNode || rv.Style&yaml.FlowStyle != 0 || len(rv.Content) == 0 {
+		return diag.Fix{}, false
+	}
+	last := rv.Content[len(rv.Content)-1]
+	lastLine := f.NodeRange(last).End.Line
+	itemCol := f.PosAt(last.Line, last.Column)
+	// The "- " sits two columns before the item's value.
+	indent := strings.Repeat(" ", max(0, last.Column-3))
+	quote := ""
+	if last.Style == yaml.DoubleQuotedStyle {
+		quote = `"`
+	}
+	_ = itemCol
+	at := f.PosAt(lastLine+1, 1)
+	text := indent + "- " + quote + entry + quote + "\n"
+	if lastLine >= f.LineCount() {
+		at = f.PosOffset(len(f.Src))
+		if len(f.Src) > 0 && f.Src[len(f.Src)-1] != '\n' {
+			text = "\n" + text
+		}
+	}
+	return diag.Fix{Title: title, Edits: []diag.Edit{{File: f.Path, Range: diag.Range{Start: at, End: at}, NewText: text}}}, true
+}
+
+type depNode struct {
+	a     *model.Applied
+	key   string
+	edges []depEdge
+}
+
+type depEdge struct {
+	to   string
+	node *yaml.Node
+}
+
+func checkDependsOn(c *Context) {
+	for _, cl := range c.Clusters {
+		for _, kind := range []string{"Kustomization", "HelmRelease"} {
+			nodes := map[string]*depNode{}
+			var order []*depNode
+			byName := map[string][]*model.Applied{}
+			for _, a := range cl.Applied {
+				if a.Obj.Kind == kind && a.Obj.IsFlux() {
+					byName[a.Obj.Name] = append(byName[a.Obj.Name], a)
+				}
+			}
+			for _, a := range cl.Applied {
+				if a.Obj.Kind != kind || !a.Obj.IsFlux() {
+					continue
+				}
+				dn := &depNode{a: a, key: a.Namespace + "/" + a.Obj.Name}
+				if _, dup := nodes[dn.key]; dup {
+					continue
+				}
+				nodes[dn.key] = dn
+				order = append(order, dn)
+				for _, it := range yamlfile.Items(yamlfile.Get(a.Obj.Node(), "spec", "dependsOn")) {
+					name, ns := yamlfile.Str(it, "name"), yamlfile.Str(it, "namespace")
+					_, nn := yamlfile.GetKV(it, "name")
+					if name == "" {
+						continue
+					}
+					if ns == "" {
+						ns = a.Namespace
+					}
+					var target *model.Applied
+					for _, cand := range byName[name] {
+						if ns == "" || cand.Namespace == "" || cand.Namespace == ns {
+							target = cand
+							break
+						}
+					}
+					if target == nil {
+						if a.Obj.View == c.Repo.View {
+							msg := fmt.Sprintf("dependsOn %q (namespace %s) names no %s applied to cluster %s; %s %s will wait forever", name, nsOr(ns), kind, cl.Name, kind, a.Obj.Name)
+							c.At("flux/dependson-not-found", a.Obj.File, nn, msg)
+						}
+						continue
+					}
+					dn.edges = append(dn.edges, depEdge{to: target.Namespace + "/" + target.Obj.Name, node: nn})
+				}
+			}
+			reportCycles(c, nodes, order)
+		}
+	}
+}
+
+func nsOr(ns string) string {
+	if ns == "" {
+		return "unset"
+	}
+	return ns
+}
+
+// reportCycles finds strongly connected components (Tarjan) and reports
+// each member's edge that stays inside its cycle.
+func reportCycles(c *Context, nodes map[string]*depNode, order []*depNode) {
+	index := map[string]int{}
+	low := map[string]int{}
+	on := map[string]bool{}
+	var stack []string
+	next := 0
+	var sccs [][]string
+	var strong func(k string)
+	strong = func(k string) {
+		index[k], low[k] = next, next
+		next++
+		stack = append(stack, k)
+		on[k] = true
+		for _, e := range nodes[k].edges {
+			if _, ok := nodes[e.to]; !ok {
+				continue
+			}
+			if _, seen := index[e.to]; !seen {
+				strong(e.to)
+				low[k] = min(low[k], low[e.to])
+			} else if on[e.to] {
+				low[k] = min(low[k], index[e.to])
+			}
+		}
+		if low[k] == index[k] {
+			var comp []string
+			for {
+				top := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				on[top] = false
+				comp = append(comp, top)
+				if top == k {
+					break
+				}
+			}
+			self := false
+			for _, e := range nodes[k].edges {
+				if e.to == k {
+					self = true
+				}
+			}
+			if len(comp) > 1 || self {
+				sccs = append(sccs, comp)
+			}
+		}
+	}
+	for _, n := range order {
+		if _, seen := index[n.key]; !seen {
+			strong(n.key)
+		}
+	}
+	for _, comp := range sccs {
+		in := map[string]bool{}
+		var names []string
+		for _, k := range comp {
+			in[k] = true
+			names = append(names, nodes[k].a.Obj.Name)
+		}
+		sort.Strings(names)
+		for _, k := range comp {
+			dn := nodes[k]
+			if dn.a.Obj.View != c.Repo.View {
+				continue
+			}
+			for _, e := range dn.edges {
+				if !in[e.to] {
+					continue
+				}
+				d := c.At("flux/dependson-cycle", dn.a.Obj.File, e.node,
+					fmt.Sprintf("dependsOn forms a cycle (%s): none of them will ever become ready", strings.Join(names, " -> ")))
+				for _, other := range comp {
+					if other == k {
+						continue
+					}
+					o := nodes[other].a.Obj
+					_, nn := yamlfile.GetKV(o.Node(), "metadata", "name")
+					d.Related = append(d.Related, related("", o.File.Path, o.File, nn, o.Kind+" "+o.Name+" is in the cycle"))
+				}
+				break
+			}
+		}
+	}
+}
+
+// IsSOPS reports whether a document is SOPS-encrypted.
+func IsSOPS(n *yaml.Node) bool {
+	return yamlfile.Get(n, "sops") != nil && (yamlfile.Get(n, "sops", "mac") != nil || yamlfile.Get(n, "sops", "age") != nil || yamlfile.Get(n, "sops", "pgp") != nil || yamlfile.Get(n, "sops", "kms") != nil || yamlfile.Get(n, "sops", "encrypted_regex") != nil || yamlfile.Get(n, "sops", "lastmodified") != nil)
+}
+
+func checkDecryption(c *Context) {
+	repoPulls(c, func(cl *model.Cluster, p *model.Pull) {
+		if yamlfile.Get(p.K.Obj.Node(), "spec", "decryption") != nil || p.View == nil {
+			return
+		}
+		for _, a := range cl.Applied {
+			if a.Via != p || !IsSOPS(a.Obj.Node()) {
+				continue
+			}
+			o := p.K.Obj
+			at := p.PathNode
+			if at == nil {
+				at, _ = yamlfile.GetKV(o.Node(), "spec")
+			}
+			d := c.At("flux/decryption-missing", o.File, at,
+				fmt.Sprintf("Kustomization %s applies SOPS-encrypted %s but has no spec.decryption: Flux would apply the ciphertext", o.Name, a.Obj.File.Path))
+			d.Related = append(d.Related, related(labelOf(a), a.Obj.File.Path, a.Obj.File, nil, "encrypted file"))
+			if fx, ok := decryptionFix(o); ok {
+				d.Fixes = append(d.Fixes, fx)
+			}
+			return
+		}
+	})
+}
+
+func labelOf(a *model.Applied) string {
+	if a.Via == nil || !a.Via.External {
+		return ""
+	}
+	return pullLabel(a.Via)
+}
+
+func decryptionFix(o *model.Object) (diag.Fix, bool) {
+	sk, sv := yamlfile.GetKV(o.Node(), "spec")
+	if sk == nil || sv.Kind != yaml.MappingNode || len(sv.Content) == 0 || sv.Style&yaml.FlowStyle != 0 {
+		return diag.Fix{}, false
+	}
+	first := sv.Content[0]
+	indent := strings.Repeat(" ", first.Column-1)
+	at := o.File.PosAt(first.Line, 1)
+	text := indent + "decryption:\n" + indent + "  provider: sops\n" + indent + "  secretRef:\n" + indent + "    name: sops-age\n"
+	return diag.Fix{Title: "Add SOPS decryption", Edits: []diag.Edit{{File: o.File.Path, Range: diag.Range{Start: at, End: at}, NewText: text}}}, true
+}
+
+// pullLabel names the source and ref a pull reads, as "name@ref".
+func pullLabel(p *model.Pull) string {
+	if p.Source == nil {
+		return "this repository"
+	}
+	return p.Source.Obj.Name + "@" + strings.TrimPrefix(p.Ref, "branch ")
+}
+
+// definedButCutOff reports whether a missing source is written in the
+// repository while the cluster has a Flux path that does not resolve: the
+// source is most likely behind that path, which is reported instead.
+func definedButCutOff(c *Context, cl *model.Cluster, kind, name string) bool {
+	if kind == "" {
+		kind = "GitRepository"
+	}
+	defined := false
+	for _, o := range c.Repo.Objects {
+		if o.Kind == kind && o.Name == name {
+			defined = true
+			break
+		}
+	}
+	if !defined {
+		return false
+	}
+	for _, p := range cl.Pulls {
+		if p.View == c.Repo.View && !p.PathOK {
+			return true
+		}
+	}
+	return false
+}

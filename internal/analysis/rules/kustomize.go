@@ -1,0 +1,196 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+func sortedKustomizations(r *model.Repo) []*model.KFile {
+	ks := make([]*model.KFile, 0, len(r.Kustomizations))
+	for _, k := range r.Kustomizations {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool { return ks[i].Dir < ks[j].Dir })
+	return ks
+}
+
+// entryProblem says what is wrong with an entry, or "" when it is fine.
+func entryProblem(v *view.View, e *model.Entry) (rule, msg string) {
+	switch {
+	case e.Remote:
+		return "kustomize/remote-resource", fmt.Sprintf("%s entry %q is remote: it is not fetched or checked, and the analysis renders without it", e.Field, e.Value)
+	case e.Outside:
+		return "kustomize/outside-root", fmt.Sprintf("%s entry %q resolves outside the repository root", e.Field, e.Value)
+	}
+	ok, isDir := v.Stat(e.Target)
+	if !ok {
+		msg := fmt.Sprintf("%s entry %q names nothing: %s does not exist", e.Field, e.Value, e.Target)
+		if s := suggest(v, e.Target); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return "kustomize/missing-file", msg
+	}
+	if isDir {
+		switch e.Field {
+		case "resources", "bases", "components":
+			if model.FindKustomization(v, e.Target) == "" {
+				return "kustomize/missing-file", fmt.Sprintf("%s entry %q is a folder without a kustomization.yaml; kustomize cannot build it (list its files, or add a kustomization.yaml there)", e.Field, e.Value)
+			}
+		default:
+			return "kustomize/missing-file", fmt.Sprintf("%s entry %q is a folder; a file is expected", e.Field, e.Value)
+		}
+	}
+	return "", ""
+}
+
+// suggest finds a sibling whose name is close to the missing one.
+func suggest(v *view.View, target string) string {
+	dir, base := path.Split(target)
+	dir = strings.TrimSuffix(dir, "/")
+	if dir == "" {
+		dir = "."
+	}
+	if ok, isDir := v.Stat(dir); !ok || !isDir {
+		return ""
+	}
+	best, bestD := "", len(base)/3+1
+	for _, e := range v.ReadDir(dir) {
+		if d := editDistance(e.Name(), base); d > 0 && d <= bestD {
+			best, bestD = e.Name(), d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return path.Join(dir, best)
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 1 << 20
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func checkKustomizationFiles(c *Context) {
+	for _, k := range sortedKustomizations(c.Repo) {
+		for _, e := range k.Entries {
+			if rule, msg := entryProblem(k.View, e); rule != "" {
+				d := c.At(rule, k.File, e.Node, msg)
+				if rule == "kustomize/missing-file" && bootstrapFolder(c, k, e) {
+					d.Severity = diag.Info
+					d.Message = fmt.Sprintf("%s does not exist yet: flux bootstrap creates and commits it; until then this kustomization does not build", e.Target)
+				}
+			}
+		}
+		checkDeprecated(c, k)
+	}
+	// Entries inside external bases are reported at the pull that reads them.
+	seen := map[string]bool{}
+	for _, cl := range c.Clusters {
+		for _, be := range cl.BaseIssues {
+			rule, msg := entryProblem(be.K.View, be.Entry)
+			if rule == "" {
+				continue
+			}
+			p := be.Pull
+			key := p.K.Obj.File.Path + "\x00" + fmt.Sprint(p.K.Obj.Doc.Index) + "\x00" + be.K.File.Path + be.Entry.Value
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			f := p.K.Obj.File
+			d := c.At(rule, f, p.PathNode, fmt.Sprintf("in %s: %s", pullLabel(p), msg))
+			d.Related = append(d.Related, related(pullLabel(p), be.K.File.Path, be.K.File, be.Entry.Node, "entry in the base"))
+		}
+	}
+}
+
+func checkDeprecated(c *Context, k *model.KFile) {
+	if k.Root == nil {
+		return
+	}
+	has := func(key string) bool { kk, _ := yamlfile.GetKV(k.Root, key); return kk != nil }
+	yamlfile.Pairs(k.Root, func(key, val *yaml.Node) {
+		var msg string
+		var fixes []diag.Fix
+		switch key.Value {
+		case "bases":
+			msg = "bases is deprecated: list these entries under resources"
+			if !has("resources") {
+				fixes = append(fixes, diag.Fix{Title: "Rename bases to resources", Edits: []diag.Edit{Replace(k.File, key, "resources")}})
+			}
+		case "patchesStrategicMerge":
+			msg = "patchesStrategicMerge is deprecated: use patches with path: entries"
+			if !has("patches") {
+				if fx, ok := psmFix(k, key, val); ok {
+					fixes = append(fixes, fx)
+				}
+			}
+		case "patchesJson6902":
+			msg = "patchesJson6902 is deprecated: use patches (same target and path fields)"
+			if !has("patches") {
+				fixes = append(fixes, diag.Fix{Title: "Rename patchesJson6902 to patches", Edits: []diag.Edit{Replace(k.File, key, "patches")}})
+			}
+		case "vars":
+			msg = "vars is deprecated: use replacements"
+		case "commonLabels":
+			msg = "commonLabels is deprecated: use labels with includeSelectors: true"
+		default:
+			return
+		}
+		c.At("kustomize/deprecated-field", k.File, key, msg, fixes...)
+	})
+}
+
+func psmFix(k *model.KFile, key, val *yaml.Node) (diag.Fix, bool) {
+	fx := diag.Fix{Title: "Rewrite patchesStrategicMerge as patches", Edits: []diag.Edit{Replace(k.File, key, "patches")}}
+	if val.Kind != yaml.SequenceNode || val.Style&yaml.FlowStyle != 0 {
+		return fx, false
+	}
+	for _, it := range val.Content {
+		if it.Kind != yaml.ScalarNode || strings.Contains(it.Value, "\n") {
+			return fx, false
+		}
+		fx.Edits = append(fx.Edits, Replace(k.File, it, "path: "+it.Value))
+	}
+	return fx, true
+}
+
+// bootstrapFolder reports whether e is the flux-system folder of a cluster
+// root, which flux bootstrap writes and a template repository lacks.
+func bootstrapFolder(c *Context, k *model.KFile, e *model.Entry) bool {
+	if path.Base(e.Target) != "flux-system" || e.Field != "resources" {
+		return false
+	}
+	for _, cl := range c.Clusters {
+		if cl.Root == k.Dir {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,108 @@
+package rules
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+var secretPatterns = []struct {
+	re   *regexp.Regexp
+	what string
+}{
+	{regexp.MustCompile(`-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY( BLOCK)?-----`), "a private key"},
+	{regexp.MustCompile(`AGE-SECRET-KEY-1[0-9A-Z]{20,}`), "an age secret key"},
+	{regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b`), "a GitHub token"},
+	{regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{40,}`), "a GitHub token"},
+	{regexp.MustCompile(`\bglpat-[A-Za-z0-9_\-]{20,}`), "a GitLab token"},
+	{regexp.MustCompile(`\b[a-z][a-z0-9+.\-]*://[^/\s:@'"]+:[^/\s@'"$<{]+@[A-Za-z0-9.\-]+`), "a password inside a URL"},
+}
+
+var placeholderRE = regexp.MustCompile(`(?i)changeme|change_me|PLACEHOLDER-`)
+
+func checkSecrets(c *Context) {
+	for _, o := range c.Repo.Objects {
+		if o.Kind != "Secret" || o.APIVersion != "v1" {
+			continue
+		}
+		n := o.Node()
+		sops := IsSOPS(n)
+		for _, field := range []string{"data", "stringData"} {
+			k, v := yamlfile.GetKV(n, field)
+			if k == nil || v.Kind != yaml.MappingNode || len(v.Content) == 0 {
+				continue
+			}
+			if !sops {
+				c.At("secret/unencrypted", o.File, k, fmt.Sprintf("Secret %s has %s in plain text and no sops block: encrypt it with sops before committing", o.Name, field))
+				break
+			}
+			yamlfile.Pairs(v, func(key, val *yaml.Node) {
+				if val.Kind == yaml.ScalarNode && val.Value != "" && !strings.HasPrefix(val.Value, "ENC[") {
+					c.At("secret/unencrypted", o.File, val, fmt.Sprintf("Secret %s: %s.%s is not encrypted although the file has a sops block (edited after encryption?)", o.Name, field, key.Value))
+				}
+			})
+		}
+	}
+	for _, p := range c.Repo.Listing.Files {
+		var src []byte
+		if f, err := c.Repo.View.YAML(p); err == nil && (view.IsYAML(p)) {
+			src = f.Src
+			scanPlaceholders(c, f)
+		} else if err == nil || !view.IsYAML(p) {
+			data, err := c.Repo.View.Read(p)
+			if err != nil {
+				continue
+			}
+			src = data
+		}
+		if len(src) == 0 || bytes.IndexByte(src[:min(len(src), 8000)], 0) >= 0 {
+			continue
+		}
+		scanKeys(c, p, src)
+	}
+}
+
+func scanKeys(c *Context, p string, src []byte) {
+	var lf *yamlfile.File
+	for _, sp := range secretPatterns {
+		for _, m := range sp.re.FindAllIndex(src, 20) {
+			if lf == nil {
+				lf = lineIndex(p, src)
+			}
+			start, end := lf.PosOffset(m[0]), lf.PosOffset(m[1])
+			c.Add(diagAt("secret/private-key", p, start, end, fmt.Sprintf("%s is committed in %s: remove it, rotate it, and keep it in a SOPS-encrypted Secret", sp.what, p)))
+		}
+	}
+}
+
+// lineIndex builds a position table for a non-YAML file without parsing it.
+func lineIndex(p string, src []byte) *yamlfile.File {
+	return yamlfile.Lines(p, src)
+}
+
+func scanPlaceholders(c *Context, f *yamlfile.File) {
+	for _, d := range f.Docs {
+		if IsSOPS(d.Root) {
+			continue
+		}
+		yamlfile.Walk(d.Root, func(n *yaml.Node) {
+			if n.Kind != yaml.MappingNode && n.Kind != yaml.SequenceNode {
+				return
+			}
+			for i, ch := range n.Content {
+				if n.Kind == yaml.MappingNode && i%2 == 0 {
+					continue // keys are not values
+				}
+				if ch.Kind == yaml.ScalarNode && placeholderRE.MatchString(ch.Value) {
+					m := placeholderRE.FindString(ch.Value)
+					c.At("secret/placeholder", f, ch, fmt.Sprintf("placeholder %q left in a value: fill it in before this reaches a cluster", m))
+				}
+			}
+		})
+	}
+}

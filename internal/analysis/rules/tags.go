@@ -1,0 +1,349 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+	yaml "go.yaml.in/yaml/v3"
+)
+
+func gitRepositories(c *Context) []*model.Object {
+	var out []*model.Object
+	for _, o := range c.Repo.Objects {
+		if o.Is("source", "GitRepository") {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// quoted renders a tag as a double-quoted YAML string.
+func quoted(tag string) string { return strconv.Quote(tag) }
+
+func checkTags(c *Context) {
+	unverified := map[string]bool{}
+	for _, o := range gitRepositories(c) {
+		n := o.Node()
+		_, tagNode := yamlfile.GetKV(n, "spec", "ref", "tag")
+		if tagNode != nil && tagNode.Kind == yaml.ScalarNode && tagNode.Tag != "!!str" && tagNode.Style == 0 {
+			raw := string(o.File.Src[o.File.NodeRange(tagNode).Start.Offset:o.File.NodeRange(tagNode).End.Offset])
+			c.At("tag/not-a-string", o.File, tagNode,
+				fmt.Sprintf("ref.tag %s is an unquoted %s: YAML reads it as %s, not the tag %q; quote it", raw, strings.TrimPrefix(tagNode.Tag, "!!"), numericReading(tagNode), raw),
+				diag.Fix{Title: "Quote the tag", Edits: []diag.Edit{Replace(o.File, tagNode, quoted(raw))}})
+		}
+		st := c.Sources.State(c.Ctx, o)
+		if st == nil || st.ThisRepo || st.URL == "" {
+			continue
+		}
+		ref := st.Ref
+		if ref.Tag == "" && ref.Commit == "" && ref.Semver == "" && ref.Name == "" {
+			at, _ := yamlfile.GetKV(n, "spec", "ref", "branch")
+			if at == nil {
+				at, _ = yamlfile.GetKV(n, "spec", "ref")
+			}
+			if at == nil {
+				at, _ = yamlfile.GetKV(n, "spec", "url")
+			}
+			what := "has no ref"
+			if ref.Branch != "" {
+				what = fmt.Sprintf("follows branch %s", ref.Branch)
+			}
+			msg := fmt.Sprintf("GitRepository %s %s of %s: every push there reaches this cluster untested; pin a release tag", o.Name, what, st.URL)
+			var fixes []diag.Fix
+			if st.Repo != nil && st.Repo.Newest() != "" {
+				newest := st.Repo.Newest()
+				msg += fmt.Sprintf(" (newest: %s)", newest)
+				if bk, bv := yamlfile.GetKV(n, "spec", "ref", "branch"); bk != nil {
+					fixes = append(fixes, diag.Fix{Title: "Pin tag " + newest, Edits: []diag.Edit{Replace(o.File, bk, "tag"), Replace(o.File, bv, quoted(newest))}})
+				}
+			}
+			c.At("tag/unpinned", o.File, at, msg, fixes...)
+		}
+		if st.Repo == nil {
+			key := config.NormalizeURL(st.URL)
+			if !unverified[key] {
+				unverified[key] = true
+				_, un := yamlfile.GetKV(n, "spec", "url")
+				reason := "offline, no mirror and no cache"
+				if st.OpenErr != nil {
+					reason = strings.TrimSuffix(st.OpenErr.Error(), ": "+gitsrc.ErrUnavailable.Error())
+				}
+				c.At("tag/unverified", o.File, un, fmt.Sprintf("cannot read %s (%s): tag and base checks are skipped for it; pass --mirror %s=DIR or run without --offline", st.URL, reason, st.URL))
+			}
+			continue
+		}
+		if ref.Tag != "" && tagNode != nil {
+			if st.Repo.TagIndex(ref.Tag) < 0 {
+				msg := fmt.Sprintf("tag %q does not exist in %s", ref.Tag, st.URL)
+				var fixes []diag.Fix
+				if near := st.Repo.Nearest(ref.Tag); near != "" {
+					msg += fmt.Sprintf(" (nearest: %q; tags: %s)", near, tagList(st.Repo.TagNames()))
+					fixes = append(fixes, diag.Fix{Title: "Pin " + near, Edits: []diag.Edit{Replace(o.File, tagNode, quoted(near))}})
+				}
+				c.At("tag/not-found", o.File, tagNode, msg, fixes...)
+				continue
+			}
+			if c.Config.Rejected(st.URL, ref.Tag) {
+				msg := fmt.Sprintf("tag %q of %s was rolled back (listed in .gitops.yaml rejectedTags)", ref.Tag, st.URL)
+				var fixes []diag.Fix
+				if prev := previousAllowed(c, st, ref.Tag); prev != "" {
+					msg += fmt.Sprintf("; the tag before it is %q", prev)
+					fixes = append(fixes, diag.Fix{Title: "Pin " + prev, Edits: []diag.Edit{Replace(o.File, tagNode, quoted(prev))}})
+				}
+				c.At("tag/rejected", o.File, tagNode, msg, fixes...)
+				continue
+			}
+			checkUpdate(c, o, st, tagNode)
+		}
+	}
+	checkMixed(c)
+	checkOrder(c)
+}
+
+func tagList(tags []string) string {
+	if len(tags) > 8 {
+		tags = tags[len(tags)-8:]
+	}
+	return strings.Join(tags, ", ")
+}
+
+func numericReading(n *yaml.Node) string {
+	var v any
+	if err := n.Decode(&v); err == nil {
+		return fmt.Sprint(v)
+	}
+	return "a number"
+}
+
+// previousAllowed is the newest tag before tag that is not rejected.
+func previousAllowed(c *Context, st *SourceState, tag string) string {
+	i := st.Repo.TagIndex(tag)
+	for j := i - 1; j >= 0; j-- {
+		t := st.Repo.Tags[j].Name
+		if !c.Config.Rejected(st.URL, t) {
+			return t
+		}
+	}
+	return ""
+}
+
+// checkUpdate reports a newer tag and which base paths used here changed.
+func checkUpdate(c *Context, o *model.Object, st *SourceState, tagNode *yaml.Node) {
+	i := st.Repo.TagIndex(st.Ref.Tag)
+	if i < 0 || i == len(st.Repo.Tags)-1 {
+		return
+	}
+	newest := st.Repo.Tags[len(st.Repo.Tags)-1]
+	var paths []string
+	for _, cl := range c.Clusters {
+		for _, p := range cl.Pulls {
+			if p.Source != nil && p.Source.Obj == o && p.Path != "" {
+				paths = append(paths, p.Path)
+			}
+		}
+	}
+	sort.Strings(paths)
+	msg := fmt.Sprintf("a newer tag of %s exists: %q", st.URL, newest.Name)
+	if len(paths) > 0 {
+		changed, err := st.Repo.Changed(st.Repo.Tags[i].Hash, newest.Hash, dedupe(paths))
+		if err == nil {
+			if len(changed) == 0 {
+				msg += "; no base path used here changed"
+			} else {
+				msg += "; base paths used here that changed: " + strings.Join(changed, ", ")
+			}
+		}
+	}
+	c.At("tag/update-available", o.File, tagNode, msg,
+		diag.Fix{Title: "Upgrade to " + newest.Name, Edits: []diag.Edit{Replace(o.File, tagNode, quoted(newest.Name))}})
+}
+
+func dedupe(ss []string) []string {
+	var out []string
+	for i, s := range ss {
+		if i == 0 || s != ss[i-1] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+type pin struct {
+	a   *model.Applied
+	st  *SourceState
+	ref string
+}
+
+// clusterPins groups a cluster's external GitRepository pins by repository.
+func clusterPins(c *Context, cl *model.Cluster) map[string][]pin {
+	out := map[string][]pin{}
+	seen := map[*model.Object]bool{}
+	for _, a := range cl.Applied {
+		o := a.Obj
+		if !o.Is("source", "GitRepository") || o.View != c.Repo.View || seen[o] {
+			continue
+		}
+		seen[o] = true
+		st := c.Sources.State(c.Ctx, o)
+		if st == nil || st.ThisRepo || st.URL == "" {
+			continue
+		}
+		key := config.NormalizeURL(st.URL)
+		out[key] = append(out[key], pin{a: a, st: st, ref: st.Ref.String()})
+	}
+	return out
+}
+
+func checkMixed(c *Context) {
+	for _, cl := range c.Clusters {
+		pins := clusterPins(c, cl)
+		keys := sortedKeys(pins)
+		for _, key := range keys {
+			ps := pins[key]
+			count := map[string]int{}
+			for _, p := range ps {
+				count[p.ref]++
+			}
+			if len(count) < 2 {
+				continue
+			}
+			major, majorN := "", 0
+			for _, p := range ps {
+				if count[p.ref] > majorN || (count[p.ref] == majorN && p.ref > major) {
+					major, majorN = p.ref, count[p.ref]
+				}
+			}
+			var refs []string
+			for r := range count {
+				refs = append(refs, r)
+			}
+			sort.Strings(refs)
+			for _, p := range ps {
+				if p.ref == major {
+					continue
+				}
+				o := p.a.Obj
+				at := refNode(o)
+				msg := fmt.Sprintf("cluster %s pins %s at %s here but at %s elsewhere (%s): services of one base should move together", cl.Name, ps[0].st.URL, p.ref, major, strings.Join(refs, ", "))
+				var fixes []diag.Fix
+				if _, tv := yamlfile.GetKV(o.Node(), "spec", "ref", "tag"); tv != nil && strings.HasPrefix(major, "") && p.st.Ref.Tag != "" && !strings.Contains(major, " ") {
+					fixes = append(fixes, diag.Fix{Title: "Align to " + major, Edits: []diag.Edit{Replace(o.File, tv, quoted(major))}})
+				}
+				c.At("tag/mixed", o.File, at, msg, fixes...)
+			}
+		}
+	}
+}
+
+func refNode(o *model.Object) *yaml.Node {
+	for _, k := range []string{"tag", "semver", "commit", "name", "branch"} {
+		if _, v := yamlfile.GetKV(o.Node(), "spec", "ref", k); v != nil {
+			return v
+		}
+	}
+	if k, _ := yamlfile.GetKV(o.Node(), "spec", "ref"); k != nil {
+		return k
+	}
+	_, v := yamlfile.GetKV(o.Node(), "spec", "url")
+	return v
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkOrder warns when a later environment runs ahead of the one before it.
+func checkOrder(c *Context) {
+	if len(c.Envs) < 2 {
+		return
+	}
+	byName := map[string]*model.Cluster{}
+	for _, cl := range c.Clusters {
+		byName[cl.Name] = cl
+	}
+	for i := 1; i < len(c.Envs); i++ {
+		prev, cur := byName[c.Envs[i-1]], byName[c.Envs[i]]
+		if prev == nil || cur == nil {
+			continue
+		}
+		prevPins := clusterPins(c, prev)
+		curPins := clusterPins(c, cur)
+		for _, key := range sortedKeys(curPins) {
+			pp := prevPins[key]
+			if len(pp) == 0 {
+				continue
+			}
+			for _, p := range curPins[key] {
+				if p.st.Ref.Tag == "" {
+					continue
+				}
+				newestPrev := ""
+				ahead := true
+				for _, q := range pp {
+					if q.st.Ref.Tag == "" {
+						ahead = false
+						break
+					}
+					cmp, ok := compareTags(p.st, p.st.Ref.Tag, q.st.Ref.Tag)
+					if !ok || cmp <= 0 {
+						ahead = false
+						break
+					}
+					newestPrev = q.st.Ref.Tag
+				}
+				if !ahead {
+					continue
+				}
+				_, tv := yamlfile.GetKV(p.a.Obj.Node(), "spec", "ref", "tag")
+				c.At("tag/order", p.a.Obj.File, tv, fmt.Sprintf("%s pins %q, newer than %s's %q: promote through %s first", cur.Name, p.st.Ref.Tag, prev.Name, newestPrev, prev.Name))
+			}
+		}
+	}
+}
+
+// compareTags orders two tags by history when the repository is known,
+// else by their numeric parts.
+func compareTags(st *SourceState, a, b string) (int, bool) {
+	if st.Repo != nil {
+		ia, ib := st.Repo.TagIndex(a), st.Repo.TagIndex(b)
+		if ia >= 0 && ib >= 0 {
+			return ia - ib, true
+		}
+	}
+	na, okA := numericParts(a)
+	nb, okB := numericParts(b)
+	if !okA || !okB {
+		return 0, false
+	}
+	for i := 0; i < len(na) && i < len(nb); i++ {
+		if na[i] != nb[i] {
+			return na[i] - nb[i], true
+		}
+	}
+	return len(na) - len(nb), true
+}
+
+func numericParts(s string) ([]int, bool) {
+	s = strings.TrimPrefix(s, "v")
+	var out []int
+	for _, p := range strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '-' }) {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, n)
+	}
+	return out, len(out) > 0
+}

@@ -1,0 +1,93 @@
+package rules
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
+)
+
+// checkUnusedFiles reports YAML files under an overlay's services/<svc>/
+// that nothing reads: no kustomization names them and no Flux path
+// applies them.
+func checkUnusedFiles(c *Context) {
+	if c.Repo.OverlayRoot == "" {
+		return
+	}
+	listed := listedFiles(c)
+	reached := map[string]bool{}
+	for _, cl := range c.Clusters {
+		for p := range cl.Reached[c.Repo.View] {
+			reached[p] = true
+		}
+	}
+	for _, p := range c.Repo.Listing.Files {
+		if !view.IsYAML(p) || model.IsKustomizationFile(p) || listed[p] || reached[p] {
+			continue
+		}
+		rest, ok := strings.CutPrefix(p, c.Repo.OverlayRoot+"/")
+		if !ok {
+			continue
+		}
+		parts := strings.Split(rest, "/")
+		// <cluster>/services/<svc>/.../file
+		if len(parts) < 4 || parts[1] != "services" || strings.HasPrefix(path.Base(p), ".") {
+			continue
+		}
+		if parts[2] == "fluxcd" || parts[2] == "sources" {
+			continue // flux/not-applied speaks for these
+		}
+		if underFluxPathWithoutKustomization(c, p) {
+			continue
+		}
+		f, err := c.Repo.View.YAML(p)
+		if err != nil || len(f.Diags) > 0 && len(f.Docs) == 0 {
+			continue
+		}
+		svcDir := path.Join(c.Repo.OverlayRoot, parts[0], "services", parts[2])
+		msg := fmt.Sprintf("%s is read by no kustomization and no Flux path, so it has no effect", p)
+		objs := model.ObjectsOf(c.Repo.View, f)
+		k := c.Repo.Kustomizations[path.Dir(p)]
+		if k == nil {
+			k = c.Repo.Kustomizations[svcDir]
+		}
+		switch {
+		case len(objs) == 0 && k == nil:
+			msg += fmt.Sprintf(" (%s has no kustomization.yaml)", svcDir)
+		case len(objs) == 0:
+			msg += fmt.Sprintf(" (a values file? reference it from a generator in %s)", k.File.Path)
+		}
+		at := f.LineRange(1)
+		if len(f.Docs) > 0 {
+			at = f.NodeRange(f.Docs[0].Root)
+			at.End = at.Start
+			at.End = f.LineRange(at.Start.Line).End
+		}
+		d := c.At("kustomize/unused-file", f, nil, msg)
+		d.Range = at
+		if len(objs) > 0 && k != nil {
+			rel := strings.TrimPrefix(p, k.Dir+"/")
+			if fx, ok := addResourceFix(k, rel); ok {
+				d.Fixes = append(d.Fixes, fx)
+			}
+		}
+	}
+}
+
+// underFluxPathWithoutKustomization reports whether a Flux path that has
+// no kustomization.yaml covers p (Flux then applies every YAML below it).
+func underFluxPathWithoutKustomization(c *Context, p string) bool {
+	for _, cl := range c.Clusters {
+		for _, pl := range cl.Pulls {
+			if pl.View != c.Repo.View || !pl.PathOK {
+				continue
+			}
+			if strings.HasPrefix(p, pl.Path+"/") && model.FindKustomization(c.Repo.View, pl.Path) == "" {
+				return true
+			}
+		}
+	}
+	return false
+}

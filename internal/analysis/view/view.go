@@ -1,0 +1,242 @@
+// Package view wraps an fs.FS (working tree, git index, base tree at a
+// tag, editor buffers) with bounded reads and memoised YAML parsing. The
+// analysis never asks which kind of filesystem it got.
+package view
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+)
+
+// MaxFileSize bounds what is read of one file; larger files are reported
+// and skipped instead of being parsed.
+const MaxFileSize = 8 << 20
+
+// Rule IDs for files that cannot be read at all.
+const (
+	RuleUnreadable = "repo/unreadable"
+	RuleTooLarge   = "repo/file-too-large"
+)
+
+// View is a filesystem with memoised parsing. Safe for concurrent use.
+type View struct {
+	FS    fs.FS
+	Label string // how findings name this view: "" for the repository itself
+
+	mu    sync.Mutex
+	yamls map[string]*yamlfile.File
+	errs  map[string]error
+}
+
+// New wraps fsys.
+func New(fsys fs.FS, label string) *View {
+	return &View{FS: fsys, Label: label, yamls: map[string]*yamlfile.File{}, errs: map[string]error{}}
+}
+
+// ErrTooLarge is returned for files above MaxFileSize.
+var ErrTooLarge = errors.New("file too large")
+
+// Clean normalises a slash path relative to the root: "./a/../b" -> "b",
+// "" -> ".". It reports false when the path leaves the root.
+func Clean(p string) (string, bool) {
+	p = strings.TrimPrefix(p, "/")
+	c := path.Clean("./" + p)
+	if c == ".." || strings.HasPrefix(c, "../") {
+		return c, false
+	}
+	return c, true
+}
+
+// Stat reports whether p exists and whether it is a folder.
+func (v *View) Stat(p string) (exists, isDir bool) {
+	c, ok := Clean(p)
+	if !ok {
+		return false, false
+	}
+	fi, err := fs.Stat(v.FS, c)
+	if err != nil {
+		return false, false
+	}
+	return true, fi.IsDir()
+}
+
+// ReadDir lists a folder, sorted; missing folders give nil.
+func (v *View) ReadDir(p string) []fs.DirEntry {
+	c, ok := Clean(p)
+	if !ok {
+		return nil
+	}
+	ents, err := fs.ReadDir(v.FS, c)
+	if err != nil {
+		return nil
+	}
+	return ents
+}
+
+// Read returns a file's bytes, refusing files above MaxFileSize.
+func (v *View) Read(p string) ([]byte, error) {
+	c, ok := Clean(p)
+	if !ok {
+		return nil, fmt.Errorf("%s: path leaves the repository", p)
+	}
+	f, err := v.FS.Open(c)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil {
+		if fi.IsDir() {
+			return nil, fmt.Errorf("%s: is a folder", c)
+		}
+		if fi.Size() > MaxFileSize {
+			return nil, fmt.Errorf("%s: %w: %.1f MB, above the %d MB limit", c, ErrTooLarge, float64(fi.Size())/1e6, MaxFileSize>>20)
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c, err)
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w: above the %d MB limit", c, ErrTooLarge, MaxFileSize>>20)
+	}
+	return data, nil
+}
+
+// YAML parses a file once and returns the memoised result. The error is
+// set only when the file cannot be read; parse problems are diagnostics in
+// the returned file.
+func (v *View) YAML(p string) (*yamlfile.File, error) {
+	c, ok := Clean(p)
+	if !ok {
+		return nil, fmt.Errorf("%s: path leaves the repository", p)
+	}
+	v.mu.Lock()
+	if f, ok := v.yamls[c]; ok {
+		v.mu.Unlock()
+		return f, nil
+	}
+	if err, ok := v.errs[c]; ok {
+		v.mu.Unlock()
+		return nil, err
+	}
+	v.mu.Unlock()
+	data, err := v.Read(c)
+	var f *yamlfile.File
+	if err == nil {
+		f = yamlfile.Parse(c, data)
+	}
+	v.mu.Lock()
+	if err != nil {
+		v.errs[c] = err
+	} else {
+		v.yamls[c] = f
+	}
+	v.mu.Unlock()
+	return f, err
+}
+
+// IsYAML reports whether a file name is a YAML file by its extension.
+func IsYAML(name string) bool {
+	ext := strings.ToLower(path.Ext(name))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// Listing is the result of walking a whole view.
+type Listing struct {
+	Files []string // regular files, sorted
+	Dirs  map[string]bool
+	Diags []diag.Diagnostic // unreadable entries (symlink loops, escapes)
+}
+
+// Walk lists every file, skipping .git and what skip returns true for.
+// Symbolic links are followed only when they resolve inside the view; a
+// loop or an escape becomes a diagnostic.
+func (v *View) Walk(skip func(p string, dir bool) bool) Listing {
+	l := Listing{Dirs: map[string]bool{".": true}}
+	_ = fs.WalkDir(v.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p != "." {
+				l.Diags = append(l.Diags, unreadable(p, err))
+			}
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if p == "." {
+			return nil
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if name == ".git" || (skip != nil && skip(p, true)) {
+				return fs.SkipDir
+			}
+			l.Dirs[p] = true
+			return nil
+		}
+		if skip != nil && skip(p, false) {
+			return nil
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			fi, err := fs.Stat(v.FS, p)
+			if err != nil {
+				l.Diags = append(l.Diags, unreadable(p, err))
+				return nil
+			}
+			if fi.IsDir() {
+				// Linked folders are not descended into: a loop would never end.
+				return nil
+			}
+		} else if !d.Type().IsRegular() {
+			return nil
+		}
+		l.Files = append(l.Files, p)
+		return nil
+	})
+	sort.Strings(l.Files)
+	return l
+}
+
+func unreadable(p string, err error) diag.Diagnostic {
+	msg := err.Error()
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		msg = pe.Err.Error()
+	}
+	return diag.Diagnostic{
+		Rule: RuleUnreadable, Severity: diag.Warning, File: p,
+		Range:   diag.Range{Start: diag.Pos{Line: 1, Col: 1}, End: diag.Pos{Line: 1, Col: 1}},
+		Message: fmt.Sprintf("cannot read %s: %s", p, msg),
+	}
+}
+
+// ParseAll parses the given YAML files in parallel, warming the memo.
+func (v *View) ParseAll(paths []string) {
+	workers := runtime.GOMAXPROCS(0)
+	ch := make(chan string)
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for p := range ch {
+				_, _ = v.YAML(p)
+			}
+		}()
+	}
+	for _, p := range paths {
+		ch <- p
+	}
+	close(ch)
+	wg.Wait()
+}

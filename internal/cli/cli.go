@@ -1,0 +1,399 @@
+// Package cli implements the gitops-hook command line: flag parsing,
+// choosing a repository view, and printing what the engine found.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	git "github.com/go-git/go-git/v5"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
+	"github.com/opencenter-cloud/gitops-hook/internal/report"
+)
+
+// Exit codes of the contract.
+const (
+	ExitOK      = 0
+	ExitFinding = 1
+	ExitUsage   = 2
+)
+
+// Env is what the command reads from its environment.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	Getenv func(string) string
+	Dir    string // working directory
+	IsTTY  bool   // stdout is a terminal
+}
+
+const usage = `gitops-hook: checks a FluxCD GitOps repository (openCenter layout) before its mistakes reach a cluster.
+
+Usage:
+  gitops-hook check [DIR] [flags]     analyse the working tree (DIR: repository root; default: git top-level or .)
+  gitops-hook run [flags]             the pre-commit hook: analyse the staged content (the git index)
+  gitops-hook install [--force]       install the pre-commit hook (honours core.hooksPath, chains existing hooks)
+  gitops-hook uninstall               remove the hook and restore what was there
+  gitops-hook promote SERVICE --from CLUSTER --to CLUSTER [--dry-run]
+  gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject]
+  gitops-hook diff [A B]              compare environments
+  gitops-hook rules                   list every rule with its ID, default severity and description
+  gitops-hook version                 print version information
+
+Common flags:
+  --format text|json|sarif|github     output format (default text)
+  --offline                           never touch the network
+  --mirror URL=DIR                    read the repository at URL from a local clone or bare repo (repeatable)
+  --config FILE                       configuration file (default: .gitops.yaml at the repository root)
+  --no-color                          no colours (NO_COLOR is honoured too)
+  --strict                            warnings fail too (exit 1)
+  --rule ID                           report only this rule (repeatable)
+
+Exit codes: 0 no error, 1 at least one error (or warning with --strict), 2 the tool could not run.
+`
+
+// Run executes the command line and returns the exit code.
+func Run(ctx context.Context, args []string, env Env) int {
+	if env.Getenv == nil {
+		env.Getenv = func(string) string { return "" }
+	}
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, usage)
+		return ExitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "check":
+		return runCheck(ctx, rest, env)
+	case "run":
+		return runHook(ctx, rest, env)
+	case "install":
+		return runInstall(rest, env, false)
+	case "uninstall":
+		return runInstall(rest, env, true)
+	case "promote":
+		return runPromote(ctx, rest, env)
+	case "pin":
+		return runPin(ctx, rest, env)
+	case "diff":
+		return runDiff(ctx, rest, env)
+	case "rules":
+		return runRules(rest, env)
+	case "version", "--version":
+		return runVersion(env)
+	case "help", "-h", "--help":
+		fmt.Fprint(env.Stdout, usage)
+		return ExitOK
+	}
+	fmt.Fprintf(env.Stderr, "gitops-hook: unknown command %q\n\n%s", cmd, usage)
+	return ExitUsage
+}
+
+// common holds the flags every analysing command shares.
+type common struct {
+	format     string
+	offline    bool
+	mirrors    multiFlag
+	configFile string
+	noColor    bool
+	strict     bool
+	rules      multiFlag
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.format, "format", "text", "output format: text, json, sarif or github")
+	fs.BoolVar(&c.offline, "offline", false, "never touch the network")
+	fs.Var(&c.mirrors, "mirror", "URL=DIR: read the repository at URL from a local clone (repeatable)")
+	fs.StringVar(&c.configFile, "config", "", "configuration file (default: .gitops.yaml at the repository root)")
+	fs.BoolVar(&c.noColor, "no-color", false, "disable colours")
+	fs.BoolVar(&c.strict, "strict", false, "warnings fail too")
+	fs.Var(&c.rules, "rule", "report only this rule ID (repeatable)")
+}
+
+// parse parses flags that may come before or after positional arguments.
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func newFlagSet(name string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet("gitops-hook "+name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	return fs
+}
+
+// repoRoot finds the repository root for DIR: the git top-level when DIR is
+// inside a work tree, else DIR itself.
+func repoRoot(dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(abs)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", dir, errors.Unwrap(err))
+	}
+	if !st.IsDir() {
+		return "", fmt.Errorf("%s is not a folder", dir)
+	}
+	return abs, nil
+}
+
+// gitTopLevel returns the work tree top-level containing dir, or "".
+func gitTopLevel(dir string) string {
+	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if err != nil {
+		return ""
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return ""
+	}
+	return wt.Filesystem.Root()
+}
+
+// originURL is the URL of the origin remote of the repository at root.
+func originURL(root string) string {
+	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	if err != nil {
+		return ""
+	}
+	rem, err := r.Remote("origin")
+	if err != nil || len(rem.Config().URLs) == 0 {
+		return ""
+	}
+	return rem.Config().URLs[0]
+}
+
+// setup loads configuration and builds the source resolver.
+func (c *common) setup(root string, env Env) (*config.Config, *gitsrc.Resolver, error) {
+	var cfg *config.Config
+	cfgPath := c.configFile
+	if cfgPath == "" {
+		cfgPath = filepath.Join(root, config.FileName)
+		if _, err := os.Stat(cfgPath); err != nil {
+			cfgPath = ""
+		}
+	} else if !filepath.IsAbs(cfgPath) {
+		cfgPath = filepath.Join(env.Dir, cfgPath)
+	}
+	if cfgPath != "" {
+		data, err := os.ReadFile(cfgPath)
+		if err != nil {
+			return nil, nil, fmt.Errorf("config: %w", err)
+		}
+		cfg, err = config.Parse(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
+		}
+	} else {
+		cfg = config.Default()
+	}
+	res := &gitsrc.Resolver{Offline: c.offline, Mirrors: map[string]string{}}
+	for u, d := range cfg.Mirrors {
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(root, d)
+		}
+		res.Mirrors[u] = d
+	}
+	for _, m := range c.mirrors {
+		u, d, ok := strings.Cut(m, "=")
+		if !ok || u == "" || d == "" {
+			return nil, nil, fmt.Errorf("--mirror %q: want URL=DIR", m)
+		}
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(env.Dir, d)
+		}
+		if _, err := os.Stat(d); err != nil {
+			return nil, nil, fmt.Errorf("--mirror %s: %w", m, errors.Unwrap(err))
+		}
+		res.Mirrors[u] = d
+	}
+	if base := env.Getenv("XDG_CACHE_HOME"); base != "" {
+		res.CacheDir = filepath.Join(base, "gitops-hook")
+	} else if d, err := os.UserCacheDir(); err == nil {
+		res.CacheDir = filepath.Join(d, "gitops-hook")
+	}
+	for _, id := range c.rules {
+		if _, ok := rules.Lookup(id); !ok {
+			return nil, nil, fmt.Errorf("--rule %s: no such rule (see gitops-hook rules)", id)
+		}
+	}
+	return cfg, res, nil
+}
+
+func (c *common) color(env Env) bool {
+	return env.IsTTY && !c.noColor && env.Getenv("NO_COLOR") == "" && c.format == "text"
+}
+
+// exitFor maps findings to the exit code.
+func (c *common) exitFor(ds []diag.Diagnostic) int {
+	for _, d := range ds {
+		if d.Severity == diag.Error || (c.strict && d.Severity == diag.Warning) {
+			return ExitFinding
+		}
+	}
+	return ExitOK
+}
+
+func validFormat(f string) bool {
+	for _, v := range report.Formats() {
+		if v == f {
+			return true
+		}
+	}
+	return false
+}
+
+func runCheck(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("check", env)
+	var c common
+	c.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the git top-level of the current folder, else the current folder).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	if !validFormat(c.format) {
+		fmt.Fprintf(env.Stderr, "gitops-hook: unknown --format %q (want %s)\n", c.format, strings.Join(report.Formats(), ", "))
+		return ExitUsage
+	}
+	if len(pos) > 1 {
+		fmt.Fprintf(env.Stderr, "gitops-hook check: one folder at most, got %d\n", len(pos))
+		return ExitUsage
+	}
+	var root string
+	if len(pos) == 1 {
+		dir := pos[0]
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(env.Dir, dir)
+		}
+		root, err = repoRoot(dir)
+	} else if top := gitTopLevel(env.Dir); top != "" {
+		root = top
+	} else {
+		root, err = repoRoot(env.Dir)
+	}
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
+		return ExitUsage
+	}
+	cfg, res, err := c.setup(root, env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
+		return ExitUsage
+	}
+	rootFS, err := OpenDir(root)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
+		return ExitUsage
+	}
+	result, err := analysis.Analyze(ctx, analysis.Options{FS: rootFS.FS(), Config: cfg, Origin: originURL(root), Sources: res, Rules: c.rules})
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
+		return ExitUsage
+	}
+	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, report.Options{Color: c.color(env)}); err != nil {
+		fmt.Fprintf(env.Stderr, "gitops-hook: writing output: %v\n", err)
+		return ExitUsage
+	}
+	return c.exitFor(result.Diagnostics)
+}
+
+// OpenDir opens a folder as a filesystem that refuses to follow links out
+// of it.
+func OpenDir(dir string) (*os.Root, error) {
+	r, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return r, nil
+}
+
+func runRules(args []string, env Env) int {
+	fs := newFlagSet("rules", env)
+	format := fs.String("format", "text", "text or json")
+	if _, err := parse(fs, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	cat := rules.Catalog()
+	sort.SliceStable(cat, func(i, j int) bool { return cat[i].ID < cat[j].ID })
+	if *format == "json" {
+		type jr struct {
+			ID          string `json:"id"`
+			Severity    string `json:"severity"`
+			Description string `json:"description"`
+			Fix         string `json:"fix,omitempty"`
+		}
+		var out []jr
+		for _, r := range cat {
+			out = append(out, jr{r.ID, r.Severity.String(), r.Description, r.Fix})
+		}
+		return writeJSONOut(env, out)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	for _, r := range cat {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Description)
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+func runVersion(env Env) int {
+	version, commit := "(devel)", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				commit = s.Value
+			}
+		}
+	}
+	fmt.Fprintf(env.Stdout, "gitops-hook %s\ncommit %s\n%s %s/%s\n", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return ExitOK
+}
