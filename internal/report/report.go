@@ -215,10 +215,10 @@ func writeSARIF(w io.Writer, ds []diag.Diagnostic) error {
 		} `json:"physicalLocation"`
 	}
 	type result struct {
-		RuleID    string     `json:"ruleId"`
-		Level     string     `json:"level"`
+		RuleID    string                `json:"ruleId"`
+		Level     string                `json:"level"`
 		Message   struct{ Text string } `json:"message"`
-		Locations []location `json:"locations"`
+		Locations []location            `json:"locations"`
 	}
 	type rule struct {
 		ID               string `json:"id"`
