@@ -302,6 +302,9 @@ func TestStagedSpecialEntries(t *testing.T) {
 			t.Errorf("Stat(%s) = %v, want not exist", absent, err)
 		}
 	}
+	if err := fstest.TestFS(v, "blob.bin", "run.sh", "link.yaml", "k.yaml"); err != nil {
+		t.Error(err)
+	}
 	assertChanges(t, v, []Change{
 		{Path: "blob.bin", Kind: Added}, {Path: "link.yaml", Kind: Added}, {Path: "run.sh", Kind: Added},
 	})
