@@ -187,7 +187,7 @@ func HooksDir(repoDir string) (dir, hooksPath string, err error) {
 	if loc.Bare {
 		return "", "", fmt.Errorf("%s: bare repository: nothing is committed there, so there is no pre-commit hook to install", loc.GitDir)
 	}
-	hooksPath, err = configuredHooksPath(loc.CommonDir)
+	hooksPath, err = configuredHooksPath(loc)
 	if err != nil {
 		return "", "", err
 	}
@@ -208,20 +208,28 @@ func HooksDir(repoDir string) (dir, hooksPath string, err error) {
 	return filepath.Join(loc.Root, hooksPath), hooksPath, nil
 }
 
-// configuredHooksPath reads core.hooksPath from the repository config,
-// falling back to the user's global config.
-func configuredHooksPath(commonDir string) (string, error) {
-	file := filepath.Join(commonDir, "config")
-	b, err := os.ReadFile(file)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("%s: %w", file, err)
-	}
-	cfg := config.NewConfig()
-	if err := cfg.Unmarshal(b); err != nil {
-		return "", fmt.Errorf("%s: %w", file, err)
-	}
-	if cfg.Raw.Section("core").HasOption("hooksPath") {
-		return cfg.Raw.Section("core").Option("hooksPath"), nil
+// configuredHooksPath reads core.hooksPath the way git resolves it: the
+// worktree's config.worktree (when extensions.worktreeConfig is on), then
+// the repository config, then the user's global config. go-git does not
+// follow include directives, so a setting only reachable through one is
+// not seen.
+func configuredHooksPath(loc gitview.Location) (string, error) {
+	files := []string{filepath.Join(loc.GitDir, "config.worktree"), filepath.Join(loc.CommonDir, "config")}
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", file, err)
+		}
+		cfg := config.NewConfig()
+		if err := cfg.Unmarshal(b); err != nil {
+			return "", fmt.Errorf("%s: %w", file, err)
+		}
+		if cfg.Raw.Section("core").HasOption("hooksPath") {
+			return cfg.Raw.Section("core").Option("hooksPath"), nil
+		}
 	}
 	global, err := config.LoadConfig(config.GlobalScope)
 	if err != nil {

@@ -301,3 +301,37 @@ func TestInstallBareRepository(t *testing.T) {
 		t.Errorf("Install in a bare repository = %v", err)
 	}
 }
+
+func TestHooksDir(t *testing.T) {
+	gittest.Require(t)
+	repo, _ := setup(t, repoSetup{})
+	sub := filepath.Join(repo, "applications", "overlays")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	abs := filepath.Join(t.TempDir(), "shared-hooks")
+	for _, tc := range []struct {
+		config, wantDir string
+	}{
+		{"", filepath.Join(repo, ".git", "hooks")},
+		{".opencenter/hooks", filepath.Join(repo, ".opencenter", "hooks")},
+		{abs, abs},
+	} {
+		if tc.config != "" {
+			gittest.Git(t, repo, "config", "core.hooksPath", tc.config)
+		}
+		dir, hp, err := HooksDir(sub)
+		if err != nil || dir != tc.wantDir || hp != tc.config {
+			t.Errorf("hooksPath %q: HooksDir = %q, %q, %v; want %q", tc.config, dir, hp, err, tc.wantDir)
+		}
+	}
+	// A global setting applies when the repository has none.
+	gittest.Git(t, repo, "config", "--unset", "core.hooksPath")
+	home := os.Getenv("HOME")
+	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[core]\n\thooksPath = "+abs+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if dir, _, err := HooksDir(repo); err != nil || dir != abs {
+		t.Errorf("global hooksPath: %q, %v", dir, err)
+	}
+}
