@@ -3,11 +3,13 @@ package gitview
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -126,31 +128,108 @@ func TestStagedFirstCommit(t *testing.T) {
 }
 
 func TestStagedConflict(t *testing.T) {
-	dir := gittest.Init(t)
-	gittest.Write(t, dir, map[string]string{"c.yaml": "base\n", "ok.yaml": "ok\n"})
-	gittest.Git(t, dir, "add", ".")
-	gittest.Git(t, dir, "commit", "-qm", "base")
-	gittest.Git(t, dir, "checkout", "-qb", "other")
-	gittest.Write(t, dir, map[string]string{"c.yaml": "theirs\n", "ok.yaml": "merged\n"})
-	gittest.Git(t, dir, "commit", "-qam", "theirs")
-	gittest.Git(t, dir, "checkout", "-q", "main")
-	gittest.Write(t, dir, map[string]string{"c.yaml": "ours\n"})
-	gittest.Git(t, dir, "commit", "-qam", "ours")
-	if out, err := gittest.Run(dir, nil, "merge", "other"); err == nil {
-		t.Fatalf("merge should conflict:\n%s", out)
-	}
-	untouched(t, dir, filepath.Join(dir, ".git", "index"))
+	for _, op := range [][]string{{"merge", "other"}, {"cherry-pick", "other"}, {"rebase", "other"}} {
+		t.Run(op[0], func(t *testing.T) {
+			dir := gittest.Init(t)
+			gittest.Write(t, dir, map[string]string{"c.yaml": "base\n", "ok.yaml": "ok\n"})
+			gittest.Git(t, dir, "add", ".")
+			gittest.Git(t, dir, "commit", "-qm", "base")
+			gittest.Git(t, dir, "checkout", "-qb", "other")
+			gittest.Write(t, dir, map[string]string{"c.yaml": "theirs\n", "ok.yaml": "merged\n"})
+			gittest.Git(t, dir, "commit", "-qam", "theirs")
+			gittest.Git(t, dir, "checkout", "-q", "main")
+			gittest.Write(t, dir, map[string]string{"c.yaml": "ours\n"})
+			gittest.Git(t, dir, "commit", "-qam", "ours")
+			if op[0] == "rebase" {
+				// Replay main's commit onto other: HEAD is then other.
+				gittest.Git(t, dir, "checkout", "-q", "main")
+				op = []string{"rebase", "other"}
+			}
+			if out, err := gittest.Run(dir, nil, op...); err == nil {
+				t.Fatalf("%v should conflict:\n%s", op, out)
+			}
+			untouched(t, dir, filepath.Join(dir, ".git", "index"))
 
+			v, err := staged(dir, noEnv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []Change{{Path: "c.yaml", Kind: Conflict}, {Path: "ok.yaml", Kind: Modified}}
+			if op[0] == "rebase" {
+				// HEAD is other's tip, which already has ok.yaml merged.
+				want = want[:1]
+			}
+			assertChanges(t, v, want)
+			if got := readString(t, v, "ok.yaml"); got != "merged\n" {
+				t.Errorf("ok.yaml = %q", got)
+			}
+			if _, err := fs.Stat(v, "c.yaml"); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("unmerged path is in the view: %v", err)
+			}
+		})
+	}
+}
+
+func TestStagedRenameAndModeChanges(t *testing.T) {
+	dir := gittest.Init(t)
+	gittest.Write(t, dir, map[string]string{"a.yaml": "same content\n", "x.sh": "echo\n", "keep.yaml": "k\n", "other.yaml": "completely different\n"})
+	gittest.Git(t, dir, "add", ".")
+	gittest.Git(t, dir, "commit", "-qm", "one")
+	gittest.Git(t, dir, "mv", "a.yaml", "b.yaml")
+	gittest.Git(t, dir, "update-index", "--chmod=+x", "x.sh")
+	gittest.Git(t, dir, "rm", "-q", "other.yaml")
+	gittest.Write(t, dir, map[string]string{"unrelated.yaml": "nothing in common at all\n"})
+	gittest.Git(t, dir, "add", "unrelated.yaml")
 	v, err := staged(dir, noEnv)
 	if err != nil {
 		t.Fatal(err)
 	}
-	assertChanges(t, v, []Change{{Path: "c.yaml", Kind: Conflict}, {Path: "ok.yaml", Kind: Modified}})
-	if got := readString(t, v, "ok.yaml"); got != "merged\n" {
-		t.Errorf("ok.yaml = %q", got)
+	assertChanges(t, v, []Change{
+		{Path: "b.yaml", OldPath: "a.yaml", Kind: Renamed},
+		{Path: "other.yaml", Kind: Deleted},
+		{Path: "unrelated.yaml", Kind: Added},
+		{Path: "x.sh", Kind: Modified},
+	})
+}
+
+// TestStagedConcurrentReads reads every file from many goroutines, as the
+// engine may; run with -race.
+func TestStagedConcurrentReads(t *testing.T) {
+	dir := gittest.Init(t)
+	files := map[string]string{}
+	for i := range 20 {
+		files[filepath.ToSlash(filepath.Join("d", string(rune('a'+i))+".yaml"))] = strings.Repeat("x", i) + "\n"
 	}
-	if _, err := fs.Stat(v, "c.yaml"); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("unmerged path is in the view: %v", err)
+	gittest.Write(t, dir, files)
+	gittest.Git(t, dir, "add", ".")
+	v, err := staged(dir, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 8*len(files))
+	var wg sync.WaitGroup
+	for range 8 {
+		for name, want := range files {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				got, err := v.ReadFile(name)
+				if err == nil && string(got) != want {
+					err = fmt.Errorf("%s = %q, want %q", name, got, want)
+				}
+				if fi, serr := v.Stat(name); err == nil && (serr != nil || fi.Size() != int64(len(want))) {
+					err = fmt.Errorf("Stat(%s) = %v, %v", name, fi, serr)
+				}
+				errs <- err
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
 	}
 }
 
