@@ -23,20 +23,59 @@ func envOf(kv map[string]string) func(string) string {
 	return func(k string) string { return kv[k] }
 }
 
-// untouched fails the test at cleanup if the status or the index bytes of
-// the repository at dir changed: reading must never write.
+// untouched fails the test at cleanup if anything under the repository
+// directory, the index bytes or the status of the work tree at dir changed:
+// reading must never write.
 func untouched(t *testing.T, dir, indexFile string) {
 	t.Helper()
-	status := gittest.Git(t, dir, "status", "--porcelain=v1", "--untracked-files=all")
-	idx, _ := os.ReadFile(indexFile)
-	t.Cleanup(func() {
-		if got := gittest.Git(t, dir, "status", "--porcelain=v1", "--untracked-files=all"); got != status {
-			t.Errorf("git status changed:\nbefore:\n%s\nafter:\n%s", status, got)
+	status := func() string {
+		// GIT_OPTIONAL_LOCKS=0 keeps git status itself from refreshing
+		// the index.
+		out, err := gittest.Run(dir, []string{"GIT_OPTIONAL_LOCKS=0"}, "status", "--porcelain=v1", "--untracked-files=all")
+		if err != nil {
+			t.Fatalf("git status: %v\n%s", err, out)
 		}
-		if got, _ := os.ReadFile(indexFile); !bytes.Equal(got, idx) {
+		return out
+	}
+	common := strings.TrimSpace(gittest.Git(t, dir, "rev-parse", "--path-format=absolute", "--git-common-dir"))
+	before, idx, st := snapshot(t, common), readAll(indexFile), status()
+	t.Cleanup(func() {
+		if after := snapshot(t, common); after != before {
+			t.Errorf("repository directory %s changed:\nbefore:\n%s\nafter:\n%s", common, before, after)
+		}
+		if got := readAll(indexFile); !bytes.Equal(got, idx) {
 			t.Errorf("index %s changed", indexFile)
 		}
+		if got := status(); got != st {
+			t.Errorf("git status changed:\nbefore:\n%s\nafter:\n%s", st, got)
+		}
 	})
+}
+
+func readAll(file string) []byte {
+	b, _ := os.ReadFile(file)
+	return b
+}
+
+// snapshot lists every path under dir with its size, mode and mtime.
+func snapshot(t *testing.T, dir string) string {
+	t.Helper()
+	var sb strings.Builder
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(&sb, "%s %d %v %d\n", p, fi.Size(), fi.Mode(), fi.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sb.String()
 }
 
 func readString(t *testing.T, fsys fs.FS, name string) string {
