@@ -107,3 +107,12 @@ func TestStagedIndexFormats(t *testing.T) {
 		t.Errorf("split index: %v, want an error naming %s", err, idx)
 	}
 }
+
+// The engine type-asserts these interfaces; keep them implemented.
+var (
+	_ fs.ReadDirFS  = (*View)(nil)
+	_ fs.ReadFileFS = (*View)(nil)
+	_ fs.StatFS     = (*View)(nil)
+	_ fs.ReadLinkFS = (*View)(nil)
+	_ fs.ReadLinkFS = (*blobFS)(nil)
+)
