@@ -1,0 +1,331 @@
+package gitview
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// MaxBlobSize bounds how much of one blob is read into memory.
+const MaxBlobSize = 50 << 20
+
+// ErrTooLarge is the fs error for a blob above MaxBlobSize.
+var ErrTooLarge = errors.New("file too large")
+
+// ErrSymlink is the fs error for reading a symbolic link: links are never
+// followed, their target is available through ReadLink.
+var ErrSymlink = errors.New("symbolic link")
+
+// blobEntry is one file of a snapshot: a blob and its git mode.
+type blobEntry struct {
+	hash plumbing.Hash
+	mode filemode.FileMode
+}
+
+// blobFS is a read-only fs.FS over a set of blobs, as found in an index or
+// a tree. Directories are implied by the file paths.
+type blobFS struct {
+	files map[string]blobEntry
+	dirs  map[string][]string // "." for the root; sorted child names
+	objs  storer.EncodedObjectStorer
+
+	// go-git's filesystem storage is not documented as safe for
+	// concurrent use, and the engine may read files in parallel.
+	mu sync.Mutex
+}
+
+func newBlobFS(objs storer.EncodedObjectStorer, files map[string]blobEntry) *blobFS {
+	b := &blobFS{files: files, dirs: map[string][]string{".": nil}, objs: objs}
+	seen := map[string]bool{}
+	for p := range files {
+		for child := p; child != "."; {
+			dir := path.Dir(child)
+			key := dir + "\x00" + child
+			if seen[key] {
+				break
+			}
+			seen[key] = true
+			b.dirs[dir] = append(b.dirs[dir], path.Base(child))
+			child = dir
+		}
+	}
+	for _, names := range b.dirs {
+		sort.Strings(names)
+	}
+	return b
+}
+
+func (b *blobFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	if _, ok := b.dirs[name]; ok {
+		return &dirFile{fsys: b, name: name}, nil
+	}
+	e, ok := b.files[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	info := b.info(name, e)
+	if e.mode == filemode.Symlink {
+		return &symlinkFile{info: info}, nil
+	}
+	data, err := b.read(name, e)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	info.size = int64(len(data))
+	return &memFile{info: info, r: bytes.NewReader(data)}, nil
+}
+
+func (b *blobFS) ReadFile(name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "readfile", Path: name, Err: fs.ErrInvalid}
+	}
+	if _, ok := b.dirs[name]; ok {
+		return nil, &fs.PathError{Op: "readfile", Path: name, Err: errors.New("is a directory")}
+	}
+	e, ok := b.files[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "readfile", Path: name, Err: fs.ErrNotExist}
+	}
+	if e.mode == filemode.Symlink {
+		return nil, &fs.PathError{Op: "readfile", Path: name, Err: ErrSymlink}
+	}
+	data, err := b.read(name, e)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readfile", Path: name, Err: err}
+	}
+	return data, nil
+}
+
+// Stat does not follow symbolic links (they are reported as such).
+func (b *blobFS) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	if _, ok := b.dirs[name]; ok {
+		return dirInfo(name), nil
+	}
+	e, ok := b.files[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	}
+	return b.info(name, e), nil
+}
+
+// Lstat is Stat: nothing is ever followed.
+func (b *blobFS) Lstat(name string) (fs.FileInfo, error) {
+	fi, err := b.Stat(name)
+	if err != nil {
+		err.(*fs.PathError).Op = "lstat"
+	}
+	return fi, err
+}
+
+// ReadLink returns a symbolic link's target text without following it.
+func (b *blobFS) ReadLink(name string) (string, error) {
+	if !fs.ValidPath(name) {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	e, ok := b.files[name]
+	if !ok {
+		if _, isDir := b.dirs[name]; isDir {
+			return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+		}
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrNotExist}
+	}
+	if e.mode != filemode.Symlink {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	data, err := b.read(name, e)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
+	}
+	return string(data), nil
+}
+
+func (b *blobFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
+	}
+	names, ok := b.dirs[name]
+	if !ok {
+		if _, isFile := b.files[name]; isFile {
+			return nil, &fs.PathError{Op: "readdir", Path: name, Err: errors.New("not a directory")}
+		}
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
+	}
+	out := make([]fs.DirEntry, 0, len(names))
+	for _, n := range names {
+		p := path.Join(name, n)
+		if e, ok := b.files[p]; ok {
+			out = append(out, fs.FileInfoToDirEntry(b.info(p, e)))
+		} else {
+			out = append(out, fs.FileInfoToDirEntry(dirInfo(p)))
+		}
+	}
+	return out, nil
+}
+
+func (b *blobFS) info(name string, e blobEntry) *fileInfo {
+	return &fileInfo{name: path.Base(name), mode: fsMode(e.mode), size: -1, sizeOf: func() int64 {
+		n, err := b.size(e.hash)
+		if err != nil {
+			return 0
+		}
+		return n
+	}}
+}
+
+// sizer is implemented by go-git's filesystem storage; it reads only the
+// object header, so a huge blob can be refused before it is loaded.
+type sizer interface {
+	EncodedObjectSize(plumbing.Hash) (int64, error)
+}
+
+func (b *blobFS) size(h plumbing.Hash) (int64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s, ok := b.objs.(sizer); ok {
+		return s.EncodedObjectSize(h)
+	}
+	obj, err := b.objs.EncodedObject(plumbing.BlobObject, h)
+	if err != nil {
+		return 0, err
+	}
+	return obj.Size(), nil
+}
+
+func (b *blobFS) read(name string, e blobEntry) ([]byte, error) {
+	size, err := b.size(e.hash)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
+	}
+	if size > MaxBlobSize {
+		return nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, size, MaxBlobSize)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	obj, err := b.objs.EncodedObject(plumbing.BlobObject, e.hash)
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
+	}
+	r, err := obj.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(io.LimitReader(r, MaxBlobSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
+	}
+	if len(data) > MaxBlobSize {
+		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, MaxBlobSize)
+	}
+	return data, nil
+}
+
+func fsMode(m filemode.FileMode) fs.FileMode {
+	switch m {
+	case filemode.Executable:
+		return 0o755
+	case filemode.Symlink:
+		return fs.ModeSymlink | 0o777
+	}
+	return 0o644
+}
+
+type fileInfo struct {
+	name   string
+	mode   fs.FileMode
+	size   int64 // -1 until sizeOf is called
+	sizeOf func() int64
+}
+
+func (fi *fileInfo) Name() string {
+	return fi.name
+}
+
+func (fi *fileInfo) Size() int64 {
+	if fi.size < 0 {
+		fi.size = fi.sizeOf()
+	}
+	return fi.size
+}
+func (fi *fileInfo) Mode() fs.FileMode  { return fi.mode }
+func (fi *fileInfo) ModTime() time.Time { return time.Time{} }
+func (fi *fileInfo) IsDir() bool        { return fi.mode.IsDir() }
+func (fi *fileInfo) Sys() any           { return nil }
+
+func dirInfo(name string) *fileInfo {
+	return &fileInfo{name: path.Base(name), mode: fs.ModeDir | 0o755, size: 0}
+}
+
+type memFile struct {
+	info *fileInfo
+	r    *bytes.Reader
+}
+
+func (f *memFile) Stat() (fs.FileInfo, error)              { return f.info, nil }
+func (f *memFile) Read(p []byte) (int, error)              { return f.r.Read(p) }
+func (f *memFile) ReadAt(p []byte, off int64) (int, error) { return f.r.ReadAt(p, off) }
+func (f *memFile) Seek(off int64, whence int) (int64, error) {
+	return f.r.Seek(off, whence)
+}
+func (f *memFile) Close() error { return nil }
+
+// symlinkFile can be opened and stat'ed but not read: reading would mean
+// following the link, possibly outside the repository.
+type symlinkFile struct{ info *fileInfo }
+
+func (f *symlinkFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *symlinkFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: f.info.name, Err: ErrSymlink}
+}
+func (f *symlinkFile) Close() error { return nil }
+
+type dirFile struct {
+	fsys    *blobFS
+	name    string
+	entries []fs.DirEntry
+	read    bool
+}
+
+func (d *dirFile) Stat() (fs.FileInfo, error) { return dirInfo(d.name), nil }
+func (d *dirFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.name, Err: errors.New("is a directory")}
+}
+func (d *dirFile) Close() error { return nil }
+
+func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	if !d.read {
+		all, err := d.fsys.ReadDir(d.name)
+		if err != nil {
+			return nil, err
+		}
+		d.entries, d.read = all, true
+	}
+	if n <= 0 {
+		out := d.entries
+		d.entries = nil
+		return out, nil
+	}
+	if len(d.entries) == 0 {
+		return nil, io.EOF
+	}
+	n = min(n, len(d.entries))
+	out := d.entries[:n]
+	d.entries = d.entries[n:]
+	return out, nil
+}
