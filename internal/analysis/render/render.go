@@ -255,15 +255,28 @@ func toObject(rs *resource.Resource, dir string, vars map[string]string) (Object
 			}
 		}
 	}
-	text, err := rs.AsYAML()
-	if err != nil {
-		return o, fmt.Errorf("%s %s: %w", rs.GetKind(), rs.GetName(), err)
+	subst := vars != nil && rs.GetAnnotations()[substituteAnnotation] != "disabled" && rs.GetLabels()[substituteAnnotation] != "disabled"
+	var text string
+	if subst {
+		var err error
+		if text, err = rs.RNode.String(); err != nil {
+			return o, fmt.Errorf("%s %s (from %s): %w", rs.GetKind(), rs.GetName(), o.Origin, err)
+		}
+		subst = strings.Contains(text, "${")
 	}
-	if vars != nil && rs.GetAnnotations()[substituteAnnotation] != "disabled" && rs.GetLabels()[substituteAnnotation] != "disabled" {
-		text = []byte(substitute(string(text), vars))
-	}
-	if err := yaml.Unmarshal(text, &o.Doc); err != nil {
-		return o, fmt.Errorf("%s %s after substitution (from %s): %w", rs.GetKind(), rs.GetName(), o.Origin, err)
+	if subst {
+		// Flux substitutes the object's YAML text, so a variable may produce
+		// any YAML type, not just strings.
+		if err := yaml.Unmarshal([]byte(substitute(text, vars)), &o.Doc); err != nil {
+			return o, fmt.Errorf("%s %s after substitution (from %s): %w", rs.GetKind(), rs.GetName(), o.Origin, err)
+		}
+	} else {
+		// Decoding the node directly is several times cheaper than a
+		// round trip through YAML text.
+		var err error
+		if o.Doc, err = rs.Map(); err != nil {
+			return o, fmt.Errorf("%s %s (from %s): %w", rs.GetKind(), rs.GetName(), o.Origin, err)
+		}
 	}
 	o.APIVersion, _ = o.Doc["apiVersion"].(string)
 	o.Kind, _ = o.Doc["kind"].(string)
