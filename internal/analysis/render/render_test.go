@@ -513,3 +513,18 @@ func BenchmarkRender(b *testing.B) {
 		}
 	})
 }
+
+func TestConcurrentRenders(t *testing.T) {
+	r := New()
+	fsys := fixture()
+	done := make(chan Result)
+	paths := []string{"apps/plain", "apps/bare", "apps/gen", "apps/ns", "apps/plain", "apps/bare"}
+	for _, p := range paths {
+		go func() { done <- r.Render(context.Background(), Request{FS: fsys, Path: p}) }()
+	}
+	for range paths {
+		if res := <-done; res.Err != nil || len(res.Objects) == 0 {
+			t.Errorf("concurrent render: err %v, %d objects", res.Err, len(res.Objects))
+		}
+	}
+}

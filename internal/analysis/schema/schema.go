@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -35,7 +36,8 @@ type Violation struct {
 // Options configure a Validator.
 type Options struct {
 	// SchemaLocations are extra kubeconform schema locations (its template
-	// syntax), consulted after the built-in and CRD schemas.
+	// syntax). They are consulted before the built-in schemas (Kubernetes
+	// v1.21.2, as embedded in kyaml) so that a newer local schema set wins.
 	SchemaLocations []string
 	// AllowNetwork permits http(s) schema locations. Off by default: the
 	// analysis never downloads.
@@ -72,7 +74,7 @@ func New(crds [][]byte, opts Options) (*Validator, error) {
 		v.Close()
 		return nil, err
 	}
-	locs := append([]string{filepath.ToSlash(dir) + "/{{ .Group }}/{{ .ResourceAPIVersion }}/{{ .ResourceKind }}.json"}, opts.SchemaLocations...)
+	locs := append(slices.Clone(opts.SchemaLocations), filepath.ToSlash(dir)+"/{{ .Group }}/{{ .ResourceAPIVersion }}/{{ .ResourceKind }}.json")
 	v.kc, err = validator.New(locs, validator.Opts{Strict: true, IgnoreMissingSchemas: true})
 	if err != nil {
 		v.Close()

@@ -181,6 +181,13 @@ func TestOfflineLocations(t *testing.T) {
 	defer v.Close()
 	check(t, v, map[string]any{"apiVersion": "x.io/v1", "kind": "Gadget", "spec": map[string]any{"m": 1}}, false,
 		want{UnknownField, "/spec/m"})
+
+	// A local location wins over the built-in (v1.21) schema of a kind.
+	if err := os.WriteFile(filepath.Join(dir, "configmap.json"), []byte(`{"type":"object","properties":{"apiVersion":{},"kind":{},"metadata":{}},"additionalProperties":false}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(t, v, map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "c"},
+		"data": map[string]any{"k": "v"}}, false, want{UnknownField, "/data"})
 }
 
 func TestSplitPointer(t *testing.T) {
