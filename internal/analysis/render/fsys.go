@@ -105,14 +105,14 @@ func (l *lazyFS) ensure(p string) error {
 		return nil
 	case err != nil:
 		l.closure = append(l.closure, closureEntry{path: r, kind: seenError})
-		return l.fail(fmt.Errorf("%s: %w", r, err))
+		return l.fail(&FileError{File: r, Err: err})
 	case info.IsDir():
 		l.closure = append(l.closure, closureEntry{path: r, kind: seenDir})
 		return l.mem.MkdirAll(abs(r))
 	}
 	l.files++
 	if l.files > l.limits.MaxFiles {
-		return l.fail(fmt.Errorf("%s: build reads more than %d files", r, l.limits.MaxFiles))
+		return l.fail(&FileError{File: r, Err: fmt.Errorf("build reads more than %d files", l.limits.MaxFiles)})
 	}
 	data, err := readCapped(l.src, r, l.limits.MaxFileBytes)
 	if err != nil {
@@ -164,15 +164,15 @@ func (l *lazyFS) ensureTree(p string) error {
 func readCapped(src fs.FS, name string, max int64) ([]byte, error) {
 	f, err := src.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, &FileError{File: name, Err: err}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, &FileError{File: name, Err: err}
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s: file is larger than %d bytes", name, max)
+		return nil, &FileError{File: name, Err: fmt.Errorf("file is larger than %d bytes", max)}
 	}
 	return data, nil
 }

@@ -385,6 +385,9 @@ func TestFileTooLarge(t *testing.T) {
 	if res.Err == nil || !strings.Contains(res.Err.Error(), "app/big.yaml") {
 		t.Fatalf("err = %v, want one naming app/big.yaml", res.Err)
 	}
+	if res.ErrFile != "app/big.yaml" {
+		t.Errorf("ErrFile = %q", res.ErrFile)
+	}
 }
 
 func TestObjectLimit(t *testing.T) {
