@@ -39,8 +39,8 @@ func checkTags(c *Context) {
 				diag.Fix{Title: "Quote the tag", Edits: []diag.Edit{Replace(o.File, tagNode, quoted(raw))}})
 		}
 		st := c.Sources.State(c.Ctx, o)
-		if st == nil || st.ThisRepo || st.URL == "" {
-			continue
+		if st == nil || st.ThisRepo || st.URL == "" || !gitURLRE.MatchString(st.URL) {
+			continue // an invalid url is reported by flux/git-url
 		}
 		ref := st.Ref
 		if ref.Tag == "" && ref.Commit == "" && ref.Semver == "" && ref.Name == "" {
