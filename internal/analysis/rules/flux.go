@@ -535,7 +535,7 @@ func reportCycles(c *Context, nodes map[string]*depNode, order []*depNode) {
 					continue
 				}
 				d := c.At("flux/dependson-cycle", dn.a.Obj.File, e.node,
-					fmt.Sprintf("dependsOn forms a cycle (%s): none of them will ever become ready", strings.Join(names, " -> ")))
+					fmt.Sprintf("dependsOn forms a cycle between %s: none of them will ever become ready", strings.Join(names, ", ")))
 				for _, other := range comp {
 					if other == k {
 						continue

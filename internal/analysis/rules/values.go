@@ -68,7 +68,7 @@ func checkValues(c *Context) {
 				}
 				continue
 			}
-			if !strings.HasSuffix(gen.Name, "-values-override") || !valuesKnown(cl, g) {
+			if !looksLikeValues(gen.Name) || !valuesKnown(cl, g) {
 				continue
 			}
 			seen[gen] = true
@@ -223,4 +223,12 @@ func lastLineOf(f *yamlfile.File, n *yaml.Node, atLeast int) int {
 		}
 	})
 	return last
+}
+
+// looksLikeValues reports whether a generated name is meant for a
+// HelmRelease's valuesFrom (the openCenter convention is
+// <release>-values-override; misspellings must still be caught).
+func looksLikeValues(name string) bool {
+	n := strings.ToLower(name)
+	return strings.Contains(n, "override") || strings.HasSuffix(n, "-values") || strings.Contains(n, "-values-")
 }
