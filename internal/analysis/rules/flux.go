@@ -322,7 +322,7 @@ func checkNotApplied(c *Context) {
 				continue
 			}
 			var first *model.Object
-			for _, o := range model.ObjectsOf(c.Repo.View, f) {
+			for _, o := range c.Repo.ObjectsIn(c.Repo.View, f) {
 				if o.IsFlux() {
 					first = o
 					break
