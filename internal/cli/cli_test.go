@@ -82,7 +82,7 @@ func TestCheckDemoJSON(t *testing.T) {
 	}
 	var doc struct {
 		Diagnostics []struct {
-			File, Severity, Rule, Message string
+			File, Severity, Rule, Message    string
 			Line, Column, EndLine, EndColumn int
 			Related                          []struct {
 				File    string
