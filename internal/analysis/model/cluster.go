@@ -40,6 +40,26 @@ type Pull struct {
 	PathOK   bool   // spec.path exists in the resolved view
 }
 
+// Substituted reports whether spec.path holds ${var} placeholders.
+func (p *Pull) Substituted() bool { return strings.Contains(p.Path, "${") }
+
+// Unresolved reports whether what this pull applies is unknown: its source
+// could not be read, or is of a kind that is not followed. Rules that look for something "anywhere in
+// the cluster" must stay quiet while a cluster has such pulls.
+func (p *Pull) Unresolved() bool {
+	return p.Err != nil || p.Skipped != ""
+}
+
+// HasUnresolved reports whether any pull of the cluster is unresolved.
+func (c *Cluster) HasUnresolved() bool {
+	for _, p := range c.Pulls {
+		if p.Unresolved() {
+			return true
+		}
+	}
+	return false
+}
+
 // PathKey and PathValue locate spec.path in the Kustomization's file.
 func (p *Pull) PathKey() (*yaml.Node, *yaml.Node) {
 	return yamlfile.GetKV(p.K.Obj.Node(), "spec", "path")
@@ -353,6 +373,12 @@ func (b *builder) resolve(k *Applied) *Pull {
 }
 
 func (b *builder) checkPath(p *Pull) {
+	if p.Substituted() {
+		// ${var} is filled in by a parent's postBuild: the real path is unknown.
+		p.PathOK = false
+		p.Skipped = "spec.path uses postBuild variables"
+		return
+	}
 	ok, isDir := p.View.Stat(p.Path)
 	p.PathOK = ok && isDir
 	if !strings.HasPrefix(p.Path, "..") && p.Path == "." {
