@@ -15,6 +15,7 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pin"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
 )
@@ -328,4 +329,71 @@ func jsonDiags(ds []diag.Diagnostic) any {
 		return []struct{}{}
 	}
 	return report.JSON(ds)
+}
+
+func runPin(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("pin", env)
+	var c common
+	c.register(fs)
+	prev := fs.Bool("previous", false, "pin the tag before the current one")
+	next := fs.Bool("next", false, "pin the tag after the current one")
+	tag := fs.String("tag", "", "pin this tag")
+	cluster := fs.String("cluster", "", "only the sources of this cluster")
+	reject := fs.Bool("reject", false, "record the abandoned tag in .gitops.yaml rejectedTags")
+	dry := fs.Bool("dry-run", false, "print the unified diff and the damage instead of writing")
+	force := fs.Bool("force", false, "write even when the new tag breaks something")
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, "Usage: gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject] [--dry-run] [--force]\n\nSOURCE is a GitRepository name or a repository URL (all its sources).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "gitops-hook pin: "+format+"\n", a...)
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		return fail("want exactly one SOURCE, got %d", len(pos))
+	}
+	n := 0
+	for _, b := range []bool{*prev, *next, *tag != ""} {
+		if b {
+			n++
+		}
+	}
+	if n != 1 {
+		return fail("give exactly one of --previous, --next, --tag T")
+	}
+	if c.format != "text" && c.format != "json" {
+		return fail("--format %s: pin prints text or json", c.format)
+	}
+	ws, err := c.openWorkspace(env)
+	if err != nil {
+		return fail("%v", err)
+	}
+	plan, err := pin.Pin(ctx, pin.Options{Analysis: ws.opts, Source: pos[0], Cluster: *cluster, Previous: *prev, Next: *next, Tag: *tag, Reject: *reject})
+	if err != nil {
+		return fail("%v", err)
+	}
+	if !*dry {
+		if d, err := dirty(ws.root, promote.Files(plan.Fix)); err != nil {
+			return fail("%v", err)
+		} else if len(d) > 0 {
+			return fail("uncommitted changes in %s: commit or stash them first", strings.Join(d, ", "))
+		}
+	}
+	notes := plan.Notes
+	for _, t := range plan.Targets {
+		notes = append(notes, fmt.Sprintf("%s: GitRepository %s %s -> %s", t.File, t.Name, t.From, t.To))
+	}
+	title := plan.Fix.Title
+	if title == "" {
+		title = "Pin " + pos[0]
+	}
+	return finishPlan(env, c.format, "pin", title, plan.Changes, notes, nil, plan.NewErrors, *dry, *force, ws.root)
 }
