@@ -192,3 +192,20 @@ func asInput(err error, target **InputError) bool {
 	}
 	return ok
 }
+
+func TestPromoteSkippingAnEnvironmentIsReported(t *testing.T) {
+	opts := fixture(t, "helm")
+	p := promoteAndCheck(t, opts, "metallb", "dev-cluster", "prod-cluster")
+	var got []string
+	for _, d := range p.After.Diagnostics {
+		if d.Rule == "promotion/skipped-env" {
+			got = append(got, d.File+":"+d.Message)
+			if d.Severity != diag.Warning || d.File != "applications/overlays/prod-cluster/services/fluxcd/metallb.yaml" || d.Range.Start.Line != 5 {
+				t.Errorf("skipped-env at %s:%d (%s)", d.File, d.Range.Start.Line, d.Severity)
+			}
+		}
+	}
+	if len(got) != 1 || !strings.Contains(got[0], "not in staging-cluster") {
+		t.Errorf("skipped-env findings: %q", got)
+	}
+}
