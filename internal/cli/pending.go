@@ -23,4 +23,3 @@ func notYet(env Env, cmd string) int {
 
 func runHook(ctx context.Context, args []string, env Env) int { return notYet(env, "run") }
 func runInstall(args []string, env Env, uninstall bool) int   { return notYet(env, "install") }
-func runDiff(ctx context.Context, args []string, env Env) int { return notYet(env, "diff") }

@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"text/tabwriter"
 
 	git "github.com/go-git/go-git/v5"
 
@@ -396,4 +397,121 @@ func runPin(ctx context.Context, args []string, env Env) int {
 		title = "Pin " + pos[0]
 	}
 	return finishPlan(env, c.format, "pin", title, plan.Changes, notes, nil, plan.NewErrors, *dry, *force, ws.root)
+}
+
+func runDiff(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("diff", env)
+	var c common
+	c.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, "Usage: gitops-hook diff [A B] [--format text|json]\n\nWith A and B: per service, the files that differ, the tags each pins, and services in only one.\nWithout: every service by every environment.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "gitops-hook diff: "+format+"\n", a...)
+		return ExitUsage
+	}
+	if len(pos) != 0 && len(pos) != 2 {
+		return fail("want two environments or none, got %d", len(pos))
+	}
+	if c.format != "text" && c.format != "json" {
+		return fail("--format %s: diff prints text or json", c.format)
+	}
+	ws, err := c.openWorkspace(env)
+	if err != nil {
+		return fail("%v", err)
+	}
+	snap := analysis.Load(ctx, ws.opts, ws.opts.Config)
+	if len(pos) == 2 {
+		d, err := promote.Compare(snap, pos[0], pos[1])
+		if err != nil {
+			return fail("%v", err)
+		}
+		if c.format == "json" {
+			return writeJSONOut(env, d)
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "SERVICE\tDIFFERING FILES\t%s PINS\t%s PINS\n", d.A, d.B)
+		for _, s := range d.Services {
+			files := "(same)"
+			if len(s.Files) > 0 {
+				files = strings.Join(s.Files, ", ")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Service, files, orDash(s.PinsA), orDash(s.PinsB))
+		}
+		tw.Flush()
+		if len(d.OnlyA) > 0 {
+			fmt.Fprintf(env.Stdout, "only in %s: %s\n", d.A, strings.Join(d.OnlyA, ", "))
+		}
+		if len(d.OnlyB) > 0 {
+			fmt.Fprintf(env.Stdout, "only in %s: %s\n", d.B, strings.Join(d.OnlyB, ", "))
+		}
+		return ExitOK
+	}
+	m, err := promote.EnvMatrix(snap)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if c.format == "json" {
+		return writeJSONOut(env, m)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprint(tw, "SERVICE")
+	for _, e := range m.Envs {
+		fmt.Fprintf(tw, "\t%s", e)
+	}
+	fmt.Fprintln(tw)
+	for _, s := range m.Services {
+		fmt.Fprint(tw, s)
+		for _, cell := range m.Cells[s] {
+			fmt.Fprintf(tw, "\t%s", cellText(cell))
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+func orDash(ss []string) string {
+	if len(ss) == 0 {
+		return "-"
+	}
+	return strings.Join(ss, ", ")
+}
+
+// cellText shows the refs pinned (without source names) and how the cell
+// compares with the environment before.
+func cellText(c promote.Cell) string {
+	if !c.Present {
+		return "-"
+	}
+	refs := map[string]bool{}
+	var list []string
+	for _, p := range c.Pins {
+		_, ref, _ := strings.Cut(p, "@")
+		if !refs[ref] {
+			refs[ref] = true
+			list = append(list, ref)
+		}
+	}
+	s := "present"
+	if len(list) > 0 {
+		s = strings.Join(list, ",")
+	}
+	switch c.Status {
+	case "same":
+		s += " (same)"
+	case "different":
+		s += fmt.Sprintf(" (%d differ)", c.Differ)
+	case "new":
+		s += " (new)"
+	}
+	return s
 }

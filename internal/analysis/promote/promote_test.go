@@ -209,3 +209,41 @@ func TestPromoteSkippingAnEnvironmentIsReported(t *testing.T) {
 		t.Errorf("skipped-env findings: %q", got)
 	}
 }
+
+func TestCompareAndMatrix(t *testing.T) {
+	opts := fixture(t, "helm")
+	res, err := analysis.Analyze(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := Compare(res.Model, "dev-cluster", "staging-cluster")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.OnlyA) != 1 || d.OnlyA[0] != "metallb" || len(d.OnlyB) != 0 {
+		t.Errorf("only: %v %v", d.OnlyA, d.OnlyB)
+	}
+	if len(d.Services) != 1 || d.Services[0].Service != "cert-manager" ||
+		strings.Join(d.Services[0].Files, ",") != "helm-values/override-values.yaml" ||
+		strings.Join(d.Services[0].PinsA, ",") != "opencenter-cert-manager@2026.02" ||
+		strings.Join(d.Services[0].PinsB, ",") != "opencenter-cert-manager@2026.01" {
+		t.Errorf("services: %+v", d.Services)
+	}
+	if _, err := Compare(res.Model, "dev-cluster", "qa"); err == nil {
+		t.Error("unknown environment accepted")
+	}
+	m, err := EnvMatrix(res.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(m.Envs, ",") != "dev-cluster,staging-cluster,prod-cluster" {
+		t.Fatalf("envs %v", m.Envs)
+	}
+	cm := m.Cells["cert-manager"]
+	if cm[0].Status != "" || cm[1].Status != "different" || cm[1].Differ != 1 || cm[2].Status != "same" {
+		t.Errorf("cert-manager row: %+v", cm)
+	}
+	if ml := m.Cells["metallb"]; !ml[0].Present || ml[1].Present || ml[2].Present {
+		t.Errorf("metallb row: %+v", ml)
+	}
+}
