@@ -247,3 +247,93 @@ func TestCompareAndMatrix(t *testing.T) {
 		t.Errorf("metallb row: %+v", ml)
 	}
 }
+
+func TestPromoteExtraManifestsAndEnvLocal(t *testing.T) {
+	opts := fixture(t, "services")
+	p := promoteAndCheck(t, opts, "gateway-api", "dev-cluster", "staging-cluster")
+	const svc = "applications/overlays/staging-cluster/services/gateway-api/"
+	got := strings.Join(Files(p.Fix), "\n")
+	want := strings.Join([]string{svc + "httproute.yaml", svc + "kustomization.yaml", svc + "old-route.yaml"}, "\n")
+	if got != want {
+		t.Fatalf("files:\n%s\nwant:\n%s", got, want)
+	}
+	if c := changeOf(p, svc+"old-route.yaml"); c == nil || c.After != nil {
+		t.Errorf("old-route.yaml, gone from dev, should be deleted: %+v", c)
+	}
+	if changeOf(p, svc+"helm-values/override-values.yaml") != nil {
+		t.Error("the env-local override values were touched")
+	}
+	if !strings.Contains(strings.Join(p.Notes, "\n"), "override-values.yaml is environment-local") {
+		t.Errorf("notes: %q", p.Notes)
+	}
+	// The override Secret follows the HelmRelease (envoy-gateway-api), not
+	// the folder, and is still consumed after the promotion.
+	for _, d := range p.After.Diagnostics {
+		if d.Rule == "values/override-not-consumed" || d.Rule == "promotion/pending" && strings.Contains(d.Message, "gateway-api") {
+			t.Errorf("after promotion: %s: %s [%s]", d.File, d.Message, d.Rule)
+		}
+	}
+	var review []string
+	for _, d := range p.Review {
+		review = append(review, d.Message)
+	}
+	if !strings.Contains(strings.Join(review, "\n"), `echo.gw.dev.example.com`) {
+		t.Errorf("review misses the dev host name: %q", review)
+	}
+}
+
+func TestPromoteEnvLocalGlob(t *testing.T) {
+	opts := fixture(t, "services")
+	m := opts.FS.(fstest.MapFS)
+	// Without the marker, a glob in .gitops.yaml keeps the file.
+	const ov = "applications/overlays/staging-cluster/services/gateway-api/helm-values/override-values.yaml"
+	m[ov] = &fstest.MapFile{Data: []byte(strings.Replace(string(m[ov].Data), "# gitops:env-local", "# staging", 1))}
+	m[".gitops.yaml"] = &fstest.MapFile{Data: []byte("envLocal: [\"helm-values/override-values.yaml\"]\n")}
+	p := promoteAndCheck(t, opts, "gateway-api", "dev-cluster", "staging-cluster")
+	if changeOf(p, ov) != nil {
+		t.Error("a file matched by envLocal was overwritten")
+	}
+	delete(m, ".gitops.yaml")
+	p = promoteAndCheck(t, opts, "gateway-api", "dev-cluster", "staging-cluster")
+	if c := changeOf(p, ov); c == nil || !strings.Contains(string(c.After), "gw.dev.example.com") {
+		t.Errorf("without envLocal the values should be synced: %+v", c)
+	}
+}
+
+func TestPromoteSharedSource(t *testing.T) {
+	opts := fixture(t, "services")
+	p := promoteAndCheck(t, opts, "observability", "dev-cluster", "staging-cluster")
+	const stg = "applications/overlays/staging-cluster/services/"
+	flux := changeOf(p, stg+"fluxcd/observability.yaml")
+	if flux == nil {
+		t.Fatalf("files: %v", Files(p.Fix))
+	}
+	for _, name := range []string{"name: kube-prometheus-stack", "name: loki", "name: observability-override", "path: ./applications/overlays/staging-cluster/services/observability"} {
+		if !strings.Contains(string(flux.After), name) {
+			t.Errorf("observability.yaml lacks %q", name)
+		}
+	}
+	src := changeOf(p, stg+"sources/opencenter-observability.yaml")
+	if src == nil || !strings.Contains(string(src.After), `tag: "2026.01"`) {
+		t.Errorf("shared source should come once, with staging's tag: %+v", src)
+	}
+	if c := changeOf(p, stg+"sources/kustomization.yaml"); c == nil || !strings.Contains(string(c.After), "resources: [opencenter-gateway-api.yaml, opencenter-observability.yaml]") {
+		t.Errorf("flow-style resources not extended: %+v", c)
+	}
+	if c := changeOf(p, stg+"fluxcd/kustomization.yaml"); c == nil || !strings.HasSuffix(string(c.After), "- gateway-api.yaml\n- observability.yaml\n") {
+		t.Errorf("unindented resources not extended: %+v", c)
+	}
+	all := ""
+	for _, d := range p.Review {
+		all += d.File + ":" + d.Message + "\n"
+	}
+	for _, want := range []string{"grafana.dev.example.com", "prometheus.prometheusSpec.replicas", "resources.limits.memory", `"dev-cluster-loki-chunks" mentions "dev-cluster"`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("review misses %q:\n%s", want, all)
+		}
+	}
+	// And on to prod is refused as unknown: the chain ends at staging here.
+	if _, err := Promote(context.Background(), Options{Analysis: opts, Service: "observability", From: "staging-cluster", To: "prod-cluster"}); err == nil {
+		t.Error("promotion to a missing environment accepted")
+	}
+}
