@@ -32,12 +32,9 @@ type workspace struct {
 // folder, else the folder itself), reads the configuration and builds the
 // analysis options.
 func (c *common) openWorkspace(env Env) (*workspace, error) {
-	root := gitTopLevel(env.Dir)
-	if root == "" {
-		var err error
-		if root, err = repoRoot(env.Dir); err != nil {
-			return nil, err
-		}
+	root, err := findRoot(env.Dir)
+	if err != nil {
+		return nil, err
 	}
 	cfg, res, err := c.setup(root, env)
 	if err != nil {
