@@ -257,3 +257,40 @@ func TestDocsListEveryRule(t *testing.T) {
 		}
 	}
 }
+
+// TestFluxExampleIsFollowed: the example's Kustomizations read
+// ExternalArtifacts made by an ArtifactGenerator; breaking what they lead
+// to must be noticed, which proves they are followed into the repository.
+func TestFluxExampleIsFollowed(t *testing.T) {
+	data := sharedData(t)
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(data, "flux2-kustomize-helm-example"))); err != nil {
+		t.Fatal(err)
+	}
+	edit := func(rel, old, new string) {
+		p := filepath.Join(dir, rel)
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), old) {
+			t.Fatalf("%s lacks %q", rel, old)
+		}
+		os.Chmod(p, 0o644)
+		if err := os.WriteFile(p, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("apps/base/podinfo/release.yaml", "name: podinfo\n  install", "name: podinfoo\n  install")
+	edit("clusters/production/infrastructure.yaml", "path: ./configs", "path: ./config")
+	_, out, _ := run(t, dir, "check", dir, "--offline")
+	for _, want := range []string{
+		"apps/base/podinfo/release.yaml:14:15: error: sourceRef HelmRepository \"podinfoo\"",
+		"clusters/production/infrastructure.yaml",
+		"[flux/path-not-found]",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}
