@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -120,7 +119,7 @@ func readErrorDiag(p string, err error) diag.Diagnostic {
 func Load(ctx context.Context, opts Options, cfg *config.Config) *Snapshot {
 	v := view.New(opts.FS, "")
 	repo := model.LoadRepo(v, func(p string, dir bool) bool { return cfg.Ignored(p) })
-	src := &sources{origin: opts.Origin, res: opts.Sources, views: map[string]*view.View{}, states: map[*model.Object]*rules.SourceState{}}
+	src := &sources{origin: opts.Origin, self: repo.SelfSources(), res: opts.Sources, views: map[string]*view.View{}, states: map[*model.Object]*rules.SourceState{}}
 	if src.res == nil {
 		src.res = &gitsrc.Resolver{Offline: true}
 	}
@@ -132,7 +131,7 @@ func Load(ctx context.Context, opts Options, cfg *config.Config) *Snapshot {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			clusters[i] = model.BuildCluster(repo, path.Base(root), root, &resolver{ctx: ctx, src: src})
+			clusters[i] = model.BuildCluster(repo, root.Name, root.Dir, &resolver{ctx: ctx, src: src})
 		}()
 	}
 	wg.Wait()
@@ -143,7 +142,7 @@ func Load(ctx context.Context, opts Options, cfg *config.Config) *Snapshot {
 
 // Environments orders the promotion chain: the configured list, else the
 // clusters whose names start with dev, stag and prod, in that order.
-func Environments(cfg *config.Config, roots []string) []string {
+func Environments(cfg *config.Config, roots []model.ClusterRoot) []string {
 	if len(cfg.Environments) > 0 {
 		return cfg.Environments
 	}
@@ -151,8 +150,8 @@ func Environments(cfg *config.Config, roots []string) []string {
 	for _, prefix := range []string{"dev", "stag", "prod"} {
 		var names []string
 		for _, r := range roots {
-			if strings.HasPrefix(path.Base(r), prefix) {
-				names = append(names, path.Base(r))
+			if strings.HasPrefix(r.Name, prefix) {
+				names = append(names, r.Name)
 			}
 		}
 		sort.Strings(names)
@@ -223,6 +222,7 @@ func suppressed(repo *model.Repo, d diag.Diagnostic) bool {
 // reads and base views.
 type sources struct {
 	origin string
+	self   map[string]bool // GitRepositories that self-applying Kustomizations read
 	res    *gitsrc.Resolver
 	mu     sync.Mutex
 	views  map[string]*view.View
@@ -241,7 +241,7 @@ func refOf(o *model.Object) gitsrc.Ref {
 }
 
 func (s *sources) thisRepo(o *model.Object) bool {
-	if o.Name == "flux-system" {
+	if o.Name == "flux-system" || s.self[o.Name] {
 		return true
 	}
 	url := yamlfile.Str(o.Node(), "spec", "url")

@@ -167,7 +167,7 @@ func TestCheckOpenCenterExample(t *testing.T) {
 		{o + "services/sources/opencenter-metallb.yaml", 11, "tag/unpinned"},
 		// Not mistakes of the overlay itself, but true: nothing reads the
 		// calico values, and flux bootstrap has not run yet.
-		{o + "services/calico/helm-values/override_values.yaml", 2, "kustomize/unused-file"},
+		{o + "services/calico/helm-values/override_values.yaml", 1, "kustomize/unused-file"},
 		{o + "kustomization.yaml", 5, "kustomize/missing-file"},
 	}
 	for _, w := range want {

@@ -94,44 +94,126 @@ func (r *Repo) ReadErrors() map[string]error {
 	return out
 }
 
+// ClusterRoot is where a cluster's reconciliation starts.
+type ClusterRoot struct {
+	Name string
+	Dir  string
+}
+
 // ClusterRoots finds the clusters of the repository: the openCenter
-// overlays, else folders holding a bootstrapped flux-system, else the
-// folders under clusters/.
-func (r *Repo) ClusterRoots() []string {
-	var roots []string
+// overlays; else folders holding a bootstrapped flux-system (gotk files);
+// else Flux Kustomizations that apply the folder holding themselves (the
+// entry point of a repository bootstrapped out of band); else the folders
+// under clusters/.
+func (r *Repo) ClusterRoots() []ClusterRoot {
+	var roots []ClusterRoot
 	if r.OverlayRoot != "" {
 		for _, e := range r.View.ReadDir(r.OverlayRoot) {
 			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-				roots = append(roots, path.Join(r.OverlayRoot, e.Name()))
+				roots = append(roots, ClusterRoot{e.Name(), path.Join(r.OverlayRoot, e.Name())})
 			}
 		}
 		return roots
 	}
 	seen := map[string]bool{}
 	for d := range r.Listing.Dirs {
-		if path.Base(d) != "flux-system" {
+		if path.Base(d) != "flux-system" || !r.isBootstrapDir(d) {
 			continue
-		}
-		if FindKustomization(r.View, d) == "" {
-			if ok, _ := r.View.Stat(path.Join(d, "gotk-sync.yaml")); !ok {
-				continue
-			}
 		}
 		parent := path.Dir(d)
 		if !seen[parent] {
 			seen[parent] = true
-			roots = append(roots, parent)
+			roots = append(roots, ClusterRoot{path.Base(parent), parent})
+		}
+	}
+	if len(roots) == 0 {
+		for _, k := range r.SelfApplying() {
+			dir, _ := view.Clean(yamlfile.Str(k.Node(), "spec", "path"))
+			if !seen[dir] {
+				seen[dir] = true
+				roots = append(roots, ClusterRoot{clusterName(dir), dir})
+			}
 		}
 	}
 	if len(roots) == 0 {
 		for _, e := range r.View.ReadDir("clusters") {
 			if e.IsDir() {
-				roots = append(roots, path.Join("clusters", e.Name()))
+				roots = append(roots, ClusterRoot{e.Name(), path.Join("clusters", e.Name())})
 			}
 		}
 	}
-	sort.Strings(roots)
+	sort.Slice(roots, func(i, j int) bool { return roots[i].Dir < roots[j].Dir })
+	// Two roots may share a base name (a/prod, b/prod): keep names unique.
+	count := map[string]int{}
+	for _, c := range roots {
+		count[c.Name]++
+	}
+	for i, c := range roots {
+		if count[c.Name] > 1 {
+			roots[i].Name = c.Dir
+		}
+	}
 	return roots
+}
+
+// clusterName names a cluster after its entry folder, skipping the
+// folder names that say nothing ("flux", "config").
+func clusterName(dir string) string {
+	for d := dir; d != "." && d != "/" && d != ""; d = path.Dir(d) {
+		switch path.Base(d) {
+		case "flux", "flux-system", "config", "bootstrap", "base":
+			continue
+		}
+		return path.Base(d)
+	}
+	return "cluster"
+}
+
+// isBootstrapDir reports whether a flux-system folder is the one flux
+// bootstrap writes (gotk files), not a namespace folder of that name.
+func (r *Repo) isBootstrapDir(d string) bool {
+	for _, e := range r.View.ReadDir(d) {
+		if strings.HasPrefix(e.Name(), "gotk-") && view.IsYAML(e.Name()) {
+			return true
+		}
+	}
+	return false
+}
+
+// SelfApplying lists the Flux Kustomizations of the repository whose
+// spec.path holds the file that defines them: the entry point that
+// bootstrap applies, whose source is therefore this repository.
+func (r *Repo) SelfApplying() []*Object {
+	var out []*Object
+	for _, o := range r.Objects {
+		if !o.IsFluxKustomization() || yamlfile.Str(o.Node(), "spec", "sourceRef", "kind") != "GitRepository" {
+			continue
+		}
+		raw := yamlfile.Str(o.Node(), "spec", "path")
+		if strings.Contains(raw, "${") {
+			continue
+		}
+		dir, ok := view.Clean(raw)
+		if !ok {
+			continue
+		}
+		if dir == "." || strings.HasPrefix(o.File.Path, dir+"/") {
+			if exists, isDir := r.View.Stat(dir); exists && isDir {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+// SelfSources names the GitRepositories that self-applying Kustomizations
+// read: they are this repository, whatever their URL.
+func (r *Repo) SelfSources() map[string]bool {
+	out := map[string]bool{}
+	for _, k := range r.SelfApplying() {
+		out[yamlfile.Str(k.Node(), "spec", "sourceRef", "name")] = true
+	}
+	return out
 }
 
 // ClusterOf returns the cluster name a repository path belongs to in the

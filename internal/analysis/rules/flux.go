@@ -557,7 +557,7 @@ func IsSOPS(n *yaml.Node) bool {
 
 func checkDecryption(c *Context) {
 	repoPulls(c, func(cl *model.Cluster, p *model.Pull) {
-		if yamlfile.Get(p.K.Obj.Node(), "spec", "decryption") != nil || p.View == nil {
+		if yamlfile.Get(p.K.Obj.Node(), "spec", "decryption") != nil || p.View == nil || patchedByParent(p.K, "decryption") {
 			return
 		}
 		for _, a := range cl.Applied {
@@ -627,6 +627,24 @@ func definedButCutOff(c *Context, cl *model.Cluster, kind, name string) bool {
 	for _, p := range cl.Pulls {
 		if p.View == c.Repo.View && !p.PathOK {
 			return true
+		}
+	}
+	return false
+}
+
+// patchedByParent reports whether a Flux Kustomization gets a spec field
+// from the spec.patches of a Kustomization that applies it (a common way to
+// give every child decryption and postBuild settings).
+func patchedByParent(a *model.Applied, field string) bool {
+	for via := a.Via; via != nil; via = via.K.Via {
+		for _, pt := range yamlfile.Items(yamlfile.Get(via.K.Obj.Node(), "spec", "patches")) {
+			kind := yamlfile.Str(pt, "target", "kind")
+			if kind != "" && kind != "Kustomization" {
+				continue
+			}
+			if strings.Contains(yamlfile.Str(pt, "patch"), field+":") {
+				return true
+			}
 		}
 	}
 	return false

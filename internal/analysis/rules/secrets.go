@@ -26,6 +26,22 @@ var secretPatterns = []struct {
 	{"@", regexp.MustCompile(`\b[a-z][a-z0-9+.\-]*://[^/\s:@'"]+:[^/\s@'"$<{]+@[A-Za-z0-9.\-]+`), "a password inside a URL"},
 }
 
+// referenceRE matches values that name a secret kept elsewhere rather than
+// hold it: 1Password and Vault references, vals, argocd-vault-plugin,
+// Flux postBuild variables and templates.
+var referenceRE = regexp.MustCompile(`^\s*(op://|vault:|ref\+|<path:|\$\{[A-Za-z_][A-Za-z0-9_]*(:?[=-][^}]*)?\}\s*$|\{\{)`)
+
+// allReferences reports whether every value of a data mapping is a reference.
+func allReferences(m *yaml.Node) bool {
+	all := true
+	yamlfile.Pairs(m, func(_, v *yaml.Node) {
+		if v.Kind != yaml.ScalarNode || !referenceRE.MatchString(v.Value) {
+			all = false
+		}
+	})
+	return all
+}
+
 var placeholderRE = regexp.MustCompile(`(?i)changeme|change_me|PLACEHOLDER-`)
 
 func checkSecrets(c *Context) {
@@ -41,6 +57,9 @@ func checkSecrets(c *Context) {
 				continue
 			}
 			if !sops {
+				if allReferences(v) {
+					continue // values a secret manager or postBuild fills in
+				}
 				c.At("secret/unencrypted", o.File, k, fmt.Sprintf("Secret %s has %s in plain text and no sops block: encrypt it with sops before committing", o.Name, field))
 				break
 			}

@@ -59,14 +59,9 @@ func checkUnusedFiles(c *Context) {
 		case len(objs) == 0:
 			msg += fmt.Sprintf(" (a values file? reference it from a generator in %s)", k.File.Path)
 		}
-		at := f.LineRange(1)
-		if len(f.Docs) > 0 {
-			at = f.NodeRange(f.Docs[0].Root)
-			at.End = at.Start
-			at.End = f.LineRange(at.Start.Line).End
-		}
+		// The whole file is the finding: report it at its first line.
 		d := c.At("kustomize/unused-file", f, nil, msg)
-		d.Range = at
+		d.Range = f.LineRange(1)
 		if len(objs) > 0 && k != nil {
 			rel := strings.TrimPrefix(p, k.Dir+"/")
 			if fx, ok := addResourceFix(k, rel); ok {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 
@@ -59,7 +60,7 @@ func checkValues(c *Context) {
 			if len(readers) > 0 {
 				seen[gen] = true
 				checkGeneratorKeys(c, gen, readers)
-				if !gen.DisableHash {
+				if !gen.DisableHash && !rewritesValuesFrom(gen.K) {
 					d := c.At("values/hash-suffix", gen.K.File, gen.NameNode,
 						fmt.Sprintf("%s %s is read by name from HelmRelease %s's valuesFrom, but kustomize appends a content hash to its name; the HelmRelease never finds it", gen.Kind, gen.Name, readers[0].hr.Obj.Name))
 					if fx, ok := hashFix(gen); ok {
@@ -231,4 +232,21 @@ func lastLineOf(f *yamlfile.File, n *yaml.Node, atLeast int) int {
 func looksLikeValues(name string) bool {
 	n := strings.ToLower(name)
 	return strings.Contains(n, "override") || strings.HasSuffix(n, "-values") || strings.Contains(n, "-values-")
+}
+
+// rewritesValuesFrom reports whether a kustomization teaches kustomize to
+// rename HelmRelease valuesFrom references (configurations with a
+// nameReference on spec/valuesFrom/name), in which case the hash suffix is
+// harmless.
+func rewritesValuesFrom(k *model.KFile) bool {
+	for _, it := range yamlfile.Items(yamlfile.Get(k.Root, "configurations")) {
+		if !yamlfile.IsScalar(it) {
+			continue
+		}
+		data, err := k.View.Read(path.Join(k.Dir, it.Value))
+		if err == nil && strings.Contains(string(data), "valuesFrom") {
+			return true
+		}
+	}
+	return false
 }

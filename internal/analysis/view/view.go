@@ -171,7 +171,8 @@ type Listing struct {
 	Diags []diag.Diagnostic // unreadable entries (symlink loops, escapes)
 }
 
-// Walk lists every file, skipping .git and what skip returns true for.
+// Walk lists every file, skipping dot-folders (.git, .github, ...) and what
+// skip returns true for.
 // Symbolic links are followed only when they resolve inside the view; a
 // loop or an escape becomes a diagnostic.
 func (v *View) Walk(skip func(p string, dir bool) bool) Listing {
@@ -191,7 +192,9 @@ func (v *View) Walk(skip func(p string, dir bool) bool) Listing {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			if name == ".git" || (skip != nil && skip(p, true)) {
+			// Dot-folders hold tooling (.github, .vscode) or archives, not
+			// what a cluster applies.
+			if strings.HasPrefix(name, ".") || (skip != nil && skip(p, true)) {
 				return fs.SkipDir
 			}
 			l.Dirs[p] = true
