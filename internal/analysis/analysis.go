@@ -37,6 +37,9 @@ type Result struct {
 	Files       int // files looked at
 	Clusters    []string
 	Model       *Snapshot
+	// Errors are internal errors of checks that failed; the findings of
+	// the others are still in Diagnostics.
+	Errors []error
 }
 
 // Snapshot exposes the model an analysis built, for actions such as
@@ -97,7 +100,7 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 		all = append(all, f.Diags...)
 	}
 	all = append(all, rc.Diagnostics()...)
-	res = &Result{Files: len(snap.Repo.Listing.Files), Model: snap}
+	res = &Result{Files: len(snap.Repo.Listing.Files), Model: snap, Errors: rc.Errors()}
 	for _, c := range snap.Clusters {
 		res.Clusters = append(res.Clusters, c.Name)
 	}

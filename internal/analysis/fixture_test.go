@@ -154,3 +154,21 @@ var implementedRules = []string{
 	"values/override-not-consumed", "values/hash-suffix",
 	"secret/unencrypted", "secret/private-key", "secret/placeholder",
 }
+
+// TestFixturesHaveNoInternalErrors: no check may fail on any fixture.
+func TestFixturesHaveNoInternalErrors(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/rules/*.txtar")
+	for _, f := range files {
+		if strings.HasPrefix(filepath.Base(f), "_") {
+			continue
+		}
+		fsys, res, _, origin := loadFixture(t, f)
+		r, err := analysis.Analyze(context.Background(), analysis.Options{FS: fsys, Sources: res, Origin: origin})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range r.Errors {
+			t.Errorf("%s: %v", f, e)
+		}
+	}
+}

@@ -358,6 +358,9 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
 		return ExitUsage
 	}
+	for _, e := range result.Errors {
+		fmt.Fprintf(env.Stderr, "gitops-hook: %v (please report it; the other checks ran)\n", e)
+	}
 	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, report.Options{Color: c.color(env)}); err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook: writing output: %v\n", err)
 		return ExitUsage

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
@@ -34,8 +35,13 @@ type Context struct {
 	Sources  Sources
 	Envs     []string // environment clusters in promotion order
 
-	out []diag.Diagnostic
+	out  []diag.Diagnostic
+	errs []error
 }
+
+// Errors returns the internal errors of checks that failed; the other
+// checks still ran.
+func (c *Context) Errors() []error { return c.errs }
 
 // Diagnostics returns what the checks reported.
 func (c *Context) Diagnostics() []diag.Diagnostic { return c.out }
@@ -85,10 +91,18 @@ func Checks() []Check {
 	}
 }
 
-// Run runs every check.
+// Run runs every check. A check that panics is recorded as an internal
+// error and the others still run: one bug must not hide every finding.
 func Run(c *Context) {
-	for _, ch := range Checks() {
-		ch(c)
+	for i, ch := range Checks() {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					c.errs = append(c.errs, fmt.Errorf("internal error in check %d: %v", i, r))
+				}
+			}()
+			ch(c)
+		}()
 	}
 }
 

@@ -335,6 +335,9 @@ func checkNotApplied(c *Context) {
 			if at == nil {
 				at, _ = yamlfile.GetKV(first.Node(), "kind")
 			}
+			if commentedOut(k, e.Name()) {
+				continue // listed but commented out: switched off on purpose
+			}
 			d := c.At("flux/not-applied", f, at, fmt.Sprintf("%s %s is not listed in %s, so Flux never applies it", first.Kind, first.Name, k.File.Path))
 			if fx, ok := addResourceFix(k, e.Name()); ok {
 				d.Fixes = append(d.Fixes, fx)
@@ -645,6 +648,17 @@ func patchedByParent(a *model.Applied, field string) bool {
 			if strings.Contains(yamlfile.Str(pt, "patch"), field+":") {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// commentedOut reports whether a kustomization names file in a comment
+// ("# - ./grafana.yaml"), the usual way to switch a resource off.
+func commentedOut(k *model.KFile, file string) bool {
+	for _, line := range strings.Split(string(k.File.Src), "\n") {
+		if i := strings.Index(line, "#"); i >= 0 && strings.Contains(line[i:], file) {
+			return true
 		}
 	}
 	return false

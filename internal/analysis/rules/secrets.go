@@ -23,7 +23,7 @@ var secretPatterns = []struct {
 	{"_", regexp.MustCompile(`\b(ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}\b`), "a GitHub token"},
 	{"github_pat_", regexp.MustCompile(`\bgithub_pat_[A-Za-z0-9_]{40,}`), "a GitHub token"},
 	{"glpat-", regexp.MustCompile(`\bglpat-[A-Za-z0-9_\-]{20,}`), "a GitLab token"},
-	{"@", regexp.MustCompile(`\b[a-z][a-z0-9+.\-]*://[^/\s:@'"]+:[^/\s@'"$<{]+@[A-Za-z0-9.\-]+`), "a password inside a URL"},
+	{"@", regexp.MustCompile(`\b[a-z][a-z0-9+.\-]*://[^/\s:@'"]+:([^/\s@'"$<{%*]+)@([A-Za-z0-9.\-]+)`), "a password inside a URL"},
 }
 
 // referenceRE matches values that name a secret kept elsewhere rather than
@@ -95,7 +95,10 @@ func scanKeys(c *Context, p string, src []byte) {
 		if !bytes.Contains(src, []byte(sp.lit)) {
 			continue
 		}
-		for _, m := range sp.re.FindAllIndex(src, 20) {
+		for _, m := range sp.re.FindAllSubmatchIndex(src, 20) {
+			if sp.lit == "@" && len(m) >= 6 && m[2] >= 0 && m[4] >= 0 && dummyCredential(string(src[m[2]:m[3]]), string(src[m[4]:m[5]])) {
+				continue
+			}
 			if lf == nil {
 				lf = lineIndex(p, src)
 			}
@@ -130,4 +133,15 @@ func scanPlaceholders(c *Context, f *yamlfile.File) {
 			}
 		})
 	}
+}
+
+// dummyCredential recognises the user:pass@localhost of documentation.
+func dummyCredential(password, host string) bool {
+	switch strings.ToLower(password) {
+	case "pass", "password", "passwd", "secret", "changeme", "xxx", "xxxx", "token", "pwd":
+		return true
+	}
+	h := strings.ToLower(host)
+	return h == "localhost" || h == "127.0.0.1" || strings.HasPrefix(h, "example.") || strings.HasSuffix(h, ".example") ||
+		strings.HasSuffix(h, ".example.com") || strings.HasSuffix(h, ".local") || h == "host"
 }
