@@ -36,6 +36,10 @@ type Request struct {
 	// Substitute holds postBuild variables (substituteFrom already
 	// resolved). nil disables substitution, as a missing postBuild does.
 	Substitute map[string]string
+	// KeepUndefined leaves ${VAR} references without a value and without
+	// a default as written, for when some variables come from sources that
+	// cannot be read (SOPS-encrypted Secrets).
+	KeepUndefined bool
 }
 
 // Object is one rendered Kubernetes object.
@@ -62,6 +66,8 @@ type Result struct {
 	Err      error
 	ErrFile  string
 	ErrEntry string
+	// Files lists the FS-relative files the build read.
+	Files []string
 }
 
 // FileError is an error about one FS-relative file.
@@ -164,6 +170,11 @@ func (r *Renderer) build(req Request) (res Result, closure []closureEntry) {
 		}
 		res.Remotes = l.remotes
 		closure = l.closure
+		for _, e := range closure {
+			if e.kind == seenFile {
+				res.Files = append(res.Files, e.path)
+			}
+		}
 	}()
 	if req.FS == nil {
 		return Result{Err: errors.New("render: no source filesystem")}, nil
@@ -213,7 +224,7 @@ func (r *Renderer) build(req Request) (res Result, closure []closureEntry) {
 	}
 	objs := make([]Object, 0, rm.Size())
 	for _, rs := range rm.Resources() {
-		o, err := toObject(rs, dir, req.Substitute)
+		o, err := toObject(rs, dir, req.Substitute, req.KeepUndefined)
 		if err != nil {
 			return Result{Err: err}, nil
 		}
@@ -242,7 +253,7 @@ type origin struct {
 	ConfiguredIn string `yaml:"configuredIn"`
 }
 
-func toObject(rs *resource.Resource, dir string, vars map[string]string) (Object, error) {
+func toObject(rs *resource.Resource, dir string, vars map[string]string, keep bool) (Object, error) {
 	var o Object
 	if s, ok := rs.GetAnnotations()[originAnnotation]; ok {
 		var org origin
@@ -267,7 +278,7 @@ func toObject(rs *resource.Resource, dir string, vars map[string]string) (Object
 	if subst {
 		// Flux substitutes the object's YAML text, so a variable may produce
 		// any YAML type, not just strings.
-		if err := yaml.Unmarshal([]byte(substitute(text, vars)), &o.Doc); err != nil {
+		if err := yaml.Unmarshal([]byte(substitute(text, vars, keep)), &o.Doc); err != nil {
 			return o, fmt.Errorf("%s %s after substitution (from %s): %w", rs.GetKind(), rs.GetName(), o.Origin, err)
 		}
 	} else {
