@@ -455,6 +455,11 @@ func (r *renderRun) crds(jobs []*renderJob) [][]byte {
 // validate checks one rendered object and reports its violations where the
 // user wrote the offending field.
 func (r *renderRun) validate(v *schema.Validator, j *renderJob, o *render.Object) {
+	if _, ok := o.Doc["sops"].(map[string]any); ok {
+		// Flux decrypts before applying: the sops metadata is not part of
+		// the object.
+		delete(o.Doc, "sops")
+	}
 	vs, missing, err := v.Validate(o.Doc)
 	if err != nil {
 		return
