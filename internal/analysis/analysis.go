@@ -107,6 +107,7 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	rc := &rules.Context{Ctx: ctx, Repo: snap.Repo, Clusters: snap.Clusters, Config: cfg, Sources: snap.Sources, Envs: snap.Envs,
 		Renderer: rend, Schemas: schemas.Validator}
+	rules.StartRender(rc)
 	rules.Run(rc)
 	var all []diag.Diagnostic
 	all = append(all, snap.Repo.Listing.Diags...)

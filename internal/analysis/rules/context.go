@@ -41,7 +41,8 @@ type Context struct {
 	// documents); nil turns the schema checks off.
 	Schemas func(crds [][]byte) (*schema.Validator, error)
 
-	out []diag.Diagnostic
+	out    []diag.Diagnostic
+	render *renderState
 }
 
 // Diagnostics returns what the checks reported.

@@ -1,13 +1,16 @@
 package rules
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
@@ -39,7 +42,12 @@ type renderJob struct {
 	req    render.Request
 	opaque bool // some postBuild variables come from sources that cannot be read
 	key    string
-	res    render.Result
+
+	// Set by the background rendering.
+	problems []string // flux/path-no-kustomization: files that are not objects
+	dup      *renderJob
+	rendered bool
+	res      render.Result
 }
 
 // renderRun holds what one pass of checkRender shares.
@@ -50,6 +58,52 @@ type renderRun struct {
 	kindDone map[string]bool            // schema/missing already reported
 }
 
+// renderState is the rendering started ahead of the other checks.
+type renderState struct {
+	jobs []*renderJob
+	done chan struct{}
+}
+
+// StartRender starts rendering every build in the background, so that it
+// overlaps the checks that run before checkRender, which waits for it. It
+// only reads the model. Calling it is optional.
+func StartRender(c *Context) {
+	if c.Renderer == nil || c.render != nil {
+		return
+	}
+	ctx := c.Ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	st := &renderState{done: make(chan struct{})}
+	c.render = st
+	st.jobs = (&renderRun{c: c}).jobs()
+	go func() {
+		defer close(st.done)
+		first := map[string]*renderJob{}
+		for _, j := range st.jobs {
+			if ctx.Err() != nil {
+				return
+			}
+			if j.p != nil {
+				j.problems, _ = render.NoKustomizationProblems(j.v.FS, j.req.Path)
+				if len(j.problems) > 0 {
+					continue
+				}
+			}
+			if prev, ok := first[j.key]; ok {
+				// The same build (a base path at one commit, the same spec)
+				// in another cluster: rendered and validated once.
+				j.dup = prev
+				continue
+			}
+			first[j.key] = j
+			j.res = c.Renderer.Render(ctx, j.req)
+			j.rendered = true
+		}
+	}()
+}
+
 // checkRender renders every Flux Kustomization the way kustomize-controller
 // does, reports build failures (kustomize/build, flux/path-no-kustomization)
 // and validates the rendered objects against their schemas (schema/*),
@@ -58,6 +112,9 @@ func checkRender(c *Context) {
 	if c.Renderer == nil {
 		return
 	}
+	StartRender(c)
+	st := c.render
+	<-st.done
 	r := &renderRun{c: c, byFile: map[string][]*model.Object{}, seenDiag: map[string]bool{}, kindDone: map[string]bool{}}
 	for _, o := range c.Repo.Objects {
 		r.byFile[o.File.Path] = append(r.byFile[o.File.Path], o)
@@ -65,29 +122,20 @@ func checkRender(c *Context) {
 	for _, d := range c.out {
 		r.seenDiag[fmt.Sprintf("%s\x00%d", d.File, d.Range.Start.Line)] = true
 	}
-	jobs := r.jobs()
-	done := map[string]*renderJob{}
 	var unique []*renderJob
-	for _, j := range jobs {
-		if c.Ctx != nil && c.Ctx.Err() != nil {
-			return
-		}
-		if r.noKustomization(j) {
+	for _, j := range st.jobs {
+		switch {
+		case len(j.problems) > 0:
+			r.noKustomization(j)
 			continue
+		case j.dup != nil:
+			// A failure is reported at each Kustomization that asks for it.
+			j.res = j.dup.res
+		case j.rendered:
+			unique = append(unique, j)
+		default:
+			continue // cancelled
 		}
-		if prev, ok := done[j.key]; ok {
-			// The same build (a base path at one commit, the same spec) in
-			// another cluster: rendered and validated once, its failure
-			// reported at each Kustomization that asks for it.
-			j.res = prev.res
-			if j.res.Err != nil {
-				r.buildError(j)
-			}
-			continue
-		}
-		j.res = c.Renderer.Render(c.Ctx, j.req)
-		done[j.key] = j
-		unique = append(unique, j)
 		if j.res.Err != nil {
 			r.buildError(j)
 		}
@@ -99,9 +147,44 @@ func checkRender(c *Context) {
 	if err != nil || v == nil {
 		return
 	}
+	// Validation is safe to run in parallel; reporting is not.
+	type item struct {
+		j   *renderJob
+		o   *render.Object
+		vs  []schema.Violation
+		mis bool
+		err error
+	}
+	var items []*item
 	for _, j := range unique {
 		for i := range j.res.Objects {
-			r.validate(v, j, &j.res.Objects[i])
+			items = append(items, &item{j: j, o: &j.res.Objects[i]})
+		}
+	}
+	var wg sync.WaitGroup
+	next := make(chan *item)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range next {
+				if _, ok := it.o.Doc["sops"].(map[string]any); ok {
+					// Flux decrypts before applying: the sops metadata is not
+					// part of the object.
+					delete(it.o.Doc, "sops")
+				}
+				it.vs, it.mis, it.err = v.Validate(it.o.Doc)
+			}
+		}()
+	}
+	for _, it := range items {
+		next <- it
+	}
+	close(next)
+	wg.Wait()
+	for _, it := range items {
+		if it.err == nil {
+			r.report1(it.j, it.o, it.vs, it.mis)
 		}
 	}
 }
@@ -267,17 +350,11 @@ func (r *renderRun) label(j *renderJob) string {
 // noKustomization reports flux/path-no-kustomization: a path without a
 // kustomization.yaml gets one generated by Flux, and every YAML file below
 // it must then be a Kubernetes object.
-func (r *renderRun) noKustomization(j *renderJob) bool {
-	if j.p == nil {
-		return false
-	}
-	problems, err := render.NoKustomizationProblems(j.v.FS, j.req.Path)
-	if err != nil || len(problems) == 0 {
-		return false
-	}
+func (r *renderRun) noKustomization(j *renderJob) {
+	problems := j.problems
 	o := j.p.K.Obj
 	if o.View != r.c.Repo.View {
-		return true
+		return
 	}
 	msg := fmt.Sprintf("%s has no kustomization.yaml, so Flux generates one from every YAML file below it, and %s is not a Kubernetes object: the build fails", r.label(j), problems[0])
 	if len(problems) > 1 {
@@ -292,7 +369,6 @@ func (r *renderRun) noKustomization(j *renderJob) bool {
 		rf, _ := j.v.YAML(f)
 		d.Related = append(d.Related, related(j.v.Label, f, rf, nil, "not a Kubernetes object"))
 	}
-	return true
 }
 
 // knownProblem reports whether a file a build read already has a finding
@@ -452,18 +528,9 @@ func (r *renderRun) crds(jobs []*renderJob) [][]byte {
 	return out
 }
 
-// validate checks one rendered object and reports its violations where the
-// user wrote the offending field.
-func (r *renderRun) validate(v *schema.Validator, j *renderJob, o *render.Object) {
-	if _, ok := o.Doc["sops"].(map[string]any); ok {
-		// Flux decrypts before applying: the sops metadata is not part of
-		// the object.
-		delete(o.Doc, "sops")
-	}
-	vs, missing, err := v.Validate(o.Doc)
-	if err != nil {
-		return
-	}
+// report1 reports the findings of one rendered object where the user wrote
+// the offending field.
+func (r *renderRun) report1(j *renderJob, o *render.Object, vs []schema.Violation, missing bool) {
 	if missing {
 		r.missing(j, o)
 	}
