@@ -78,29 +78,46 @@ func StartRender(c *Context) {
 	st := &renderState{done: make(chan struct{})}
 	c.render = st
 	st.jobs = (&renderRun{c: c}).jobs()
+	var todo []*renderJob
+	first := map[string]*renderJob{}
+	for _, j := range st.jobs {
+		if prev, ok := first[j.key]; ok {
+			// The same build (a base path at one commit, the same spec) in
+			// another cluster: rendered and validated once.
+			j.dup = prev
+			continue
+		}
+		first[j.key] = j
+		todo = append(todo, j)
+	}
 	go func() {
 		defer close(st.done)
-		first := map[string]*renderJob{}
-		for _, j := range st.jobs {
-			if ctx.Err() != nil {
-				return
-			}
-			if j.p != nil {
-				j.problems, _ = render.NoKustomizationProblems(j.v.FS, j.req.Path)
-				if len(j.problems) > 0 {
-					continue
+		var wg sync.WaitGroup
+		next := make(chan *renderJob)
+		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for j := range next {
+					if ctx.Err() != nil {
+						continue
+					}
+					if j.p != nil {
+						j.problems, _ = render.NoKustomizationProblems(j.v.FS, j.req.Path)
+						if len(j.problems) > 0 {
+							continue
+						}
+					}
+					j.res = c.Renderer.Render(ctx, j.req)
+					j.rendered = true
 				}
-			}
-			if prev, ok := first[j.key]; ok {
-				// The same build (a base path at one commit, the same spec)
-				// in another cluster: rendered and validated once.
-				j.dup = prev
-				continue
-			}
-			first[j.key] = j
-			j.res = c.Renderer.Render(ctx, j.req)
-			j.rendered = true
+			}()
 		}
+		for _, j := range todo {
+			next <- j
+		}
+		close(next)
+		wg.Wait()
 	}()
 }
 
@@ -126,6 +143,10 @@ func checkRender(c *Context) {
 	for _, j := range st.jobs {
 		switch {
 		case len(j.problems) > 0:
+			r.noKustomization(j)
+			continue
+		case j.dup != nil && len(j.dup.problems) > 0:
+			j.problems = j.dup.problems
 			r.noKustomization(j)
 			continue
 		case j.dup != nil:
