@@ -89,6 +89,7 @@ func Checks() []Check {
 		checkTags,
 		checkValues,
 		checkSecrets,
+		checkPromotion,
 		checkRender,
 	}
 }
