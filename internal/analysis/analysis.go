@@ -5,6 +5,8 @@ package analysis
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -16,7 +18,9 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 )
@@ -29,6 +33,12 @@ type Options struct {
 	Sources  *gitsrc.Resolver
 	Rules    []string // when set, only these rule IDs are reported
 	MaxFiles int      // 0: no limit
+	// Renderer builds Flux Kustomizations; share one across runs so its
+	// cache survives. nil: a new one for this call.
+	Renderer *render.Renderer
+	// Schemas keeps a schema validator across runs while the set of CRDs
+	// is unchanged. nil: one for this call, removed when it returns.
+	Schemas *Schemas
 }
 
 // Result is the outcome of one analysis.
@@ -89,7 +99,17 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 		}
 	}
 	snap := Load(ctx, opts, cfg)
-	rc := &rules.Context{Ctx: ctx, Repo: snap.Repo, Clusters: snap.Clusters, Config: cfg, Sources: snap.Sources, Envs: snap.Envs}
+	rend, schemas := opts.Renderer, opts.Schemas
+	if rend == nil {
+		rend = render.New()
+	}
+	if schemas == nil {
+		schemas = NewSchemas(schema.Options{})
+		defer schemas.Close()
+	}
+	rc := &rules.Context{Ctx: ctx, Repo: snap.Repo, Clusters: snap.Clusters, Config: cfg, Sources: snap.Sources, Envs: snap.Envs,
+		Renderer: rend, Schemas: schemas.Validator}
+	rules.StartRender(rc)
 	rules.Run(rc)
 	var all []diag.Diagnostic
 	all = append(all, snap.Repo.Listing.Diags...)
@@ -305,4 +325,62 @@ func (r *resolver) External(a *model.Applied) (*view.View, string, error) {
 	v := view.New(fsys, label)
 	r.src.views[key] = v
 	return v, st.Ref.String(), nil
+}
+
+// Schemas builds schema validators and keeps the last one while the CRDs it
+// was built from are unchanged, so that a long-running caller (the language
+// server) validates each run without rebuilding its schemas. Safe for
+// concurrent use; runs that overlap must share the CRD set, since a new set
+// replaces the validator.
+type Schemas struct {
+	opts schema.Options
+	mu   sync.Mutex
+	key  [32]byte
+	v    *schema.Validator
+	err  error
+}
+
+// NewSchemas returns a Schemas whose validators use opts (extra schema
+// locations, such as --schema-location).
+func NewSchemas(opts schema.Options) *Schemas { return &Schemas{opts: opts} }
+
+// Validator returns a validator that knows crds.
+func (s *Schemas) Validator(crds [][]byte) (*schema.Validator, error) {
+	h := sha256.New()
+	for _, c := range crds {
+		var n [8]byte
+		binary.LittleEndian.PutUint64(n[:], uint64(len(c)))
+		h.Write(n[:])
+		h.Write(c)
+	}
+	var key [32]byte
+	copy(key[:], h.Sum(nil))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if (s.v != nil || s.err != nil) && key == s.key {
+		return s.v, s.err
+	}
+	if s.v != nil {
+		_ = s.v.Close()
+	}
+	s.key = key
+	s.v, s.err = schema.New(crds, s.opts)
+	if s.err != nil {
+		// A CRD that does not decode is reported as yaml/syntax; validate
+		// with the built-in schemas rather than not at all.
+		s.v, s.err = schema.New(nil, s.opts)
+	}
+	return s.v, s.err
+}
+
+// Close removes the schema files of the current validator.
+func (s *Schemas) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.v == nil {
+		return nil
+	}
+	err := s.v.Close()
+	s.v = nil
+	return err
 }

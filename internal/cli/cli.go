@@ -23,6 +23,7 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
 )
 
@@ -65,6 +66,8 @@ Common flags:
   --no-color                          no colours (NO_COLOR is honoured too)
   --strict                            warnings fail too (exit 1)
   --rule ID                           report only this rule (repeatable)
+  --schema-location DIR|TEMPLATE      JSON schemas for kinds the repository has no CRD for, read before the
+                                      built-in Kubernetes schemas (a folder, or a kubeconform path template)
 
 Exit codes: 0 no error, 1 at least one error (or warning with --strict), 2 the tool could not run.
 `
@@ -115,6 +118,7 @@ type common struct {
 	noColor    bool
 	strict     bool
 	rules      multiFlag
+	schemaLocs multiFlag
 }
 
 type multiFlag []string
@@ -130,6 +134,30 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.noColor, "no-color", false, "disable colours")
 	fs.BoolVar(&c.strict, "strict", false, "warnings fail too")
 	fs.Var(&c.rules, "rule", "report only this rule ID (repeatable)")
+	fs.Var(&c.schemaLocs, "schema-location", "a local folder or kubeconform path template of JSON schemas, consulted before the built-in ones (repeatable)")
+}
+
+// schemas builds the schema cache from --schema-location: local folders or
+// kubeconform templates; downloading is refused, the analysis is offline.
+func (c *common) schemas(env Env) (*analysis.Schemas, error) {
+	var locs []string
+	for _, l := range c.schemaLocs {
+		if strings.HasPrefix(l, "http://") || strings.HasPrefix(l, "https://") || l == "default" {
+			return nil, fmt.Errorf("--schema-location %s: only local schemas are read (download them and pass the folder)", l)
+		}
+		if !filepath.IsAbs(l) {
+			l = filepath.Join(env.Dir, l)
+		}
+		dir := l
+		if i := strings.Index(dir, "{{"); i >= 0 {
+			dir = filepath.Dir(dir[:i] + "x")
+		}
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("--schema-location %s: %w", l, errors.Unwrap(err))
+		}
+		locs = append(locs, filepath.ToSlash(l))
+	}
+	return analysis.NewSchemas(schema.Options{SchemaLocations: locs}), nil
 }
 
 // parse parses flags that may come before or after positional arguments.
@@ -353,7 +381,13 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
 		return ExitUsage
 	}
-	result, err := analysis.Analyze(ctx, analysis.Options{FS: rootFS.FS(), Config: cfg, Origin: originURL(root), Sources: res, Rules: c.rules})
+	schemas, err := c.schemas(env)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
+		return ExitUsage
+	}
+	defer schemas.Close()
+	result, err := analysis.Analyze(ctx, analysis.Options{FS: rootFS.FS(), Config: cfg, Origin: originURL(root), Sources: res, Rules: c.rules, Schemas: schemas})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
 		return ExitUsage

@@ -53,6 +53,11 @@ type lazyFS struct {
 	remotes  []Remote
 	files    int
 	firstErr error // sticky: methods returning bool cannot report errors
+	// shared is set for builds that run beside others: reading a
+	// kustomization that sets openapi then stops the build, which is run
+	// again alone (needExclusive).
+	shared        bool
+	needExclusive bool
 }
 
 func newLazyFS(src fs.FS, limits Limits) *lazyFS {
@@ -121,6 +126,10 @@ func (l *lazyFS) ensure(p string) error {
 	}
 	l.closure = append(l.closure, closureEntry{path: r, kind: seenFile, sum: sha256.Sum256(data)})
 	if isKustomizationFile(r) {
+		if l.shared && setsOpenAPI(data) {
+			l.needExclusive = true
+			return l.fail(&FileError{File: r, Err: errors.New("sets a custom OpenAPI schema: built alone")})
+		}
 		var stripped []Remote
 		data, stripped = stripRemote(r, data)
 		l.remotes = append(l.remotes, stripped...)

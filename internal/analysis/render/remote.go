@@ -71,3 +71,17 @@ func stripRemote(file string, data []byte) ([]byte, []Remote) {
 	}
 	return out, found
 }
+
+// setsOpenAPI reports whether a kustomization has a top-level openapi field,
+// which makes kustomize change its global schema.
+func setsOpenAPI(data []byte) bool {
+	if !strings.Contains(string(data), "openapi") {
+		return false
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return false
+	}
+	_, ok := doc["openapi"]
+	return ok
+}

@@ -13,12 +13,15 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"runtime"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resource"
 	kustypes "sigs.k8s.io/kustomize/api/types"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
 )
 
 // Request describes one Flux Kustomization build.
@@ -36,6 +39,10 @@ type Request struct {
 	// Substitute holds postBuild variables (substituteFrom already
 	// resolved). nil disables substitution, as a missing postBuild does.
 	Substitute map[string]string
+	// KeepUndefined leaves ${VAR} references without a value and without
+	// a default as written, for when some variables come from sources that
+	// cannot be read (SOPS-encrypted Secrets).
+	KeepUndefined bool
 }
 
 // Object is one rendered Kubernetes object.
@@ -62,6 +69,8 @@ type Result struct {
 	Err      error
 	ErrFile  string
 	ErrEntry string
+	// Files lists the FS-relative files the build read.
+	Files []string
 }
 
 // FileError is an error about one FS-relative file.
@@ -91,8 +100,10 @@ func DefaultLimits() Limits {
 // not safe to run concurrently) and caches results by the content of the
 // files each build read.
 type Renderer struct {
-	sem    chan struct{} // a mutex that a context can abandon
+	sem    chan struct{} // bounds concurrent builds; a context can abandon the wait
+	gate   sync.RWMutex  // shared by ordinary builds, exclusive for custom OpenAPI
 	limits Limits
+	mu     sync.Mutex // guards cache and order
 	cache  map[[32]byte]*cacheEntry
 	order  [][32]byte // insertion order, for eviction
 }
@@ -107,11 +118,14 @@ func New() *Renderer { return NewWithLimits(DefaultLimits()) }
 
 // NewWithLimits returns a Renderer with the given limits.
 func NewWithLimits(l Limits) *Renderer {
-	return &Renderer{sem: make(chan struct{}, 1), limits: l, cache: map[[32]byte]*cacheEntry{}}
+	return &Renderer{sem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))), limits: l, cache: map[[32]byte]*cacheEntry{}}
 }
 
-// Render builds req. It returns early with ctx's error only while waiting
-// for another build; a build that has started runs to completion.
+// Render builds req. It is safe for concurrent use: builds run in parallel,
+// except that a build whose kustomizations set a custom OpenAPI schema
+// (kustomize keeps it in global state) runs alone. It returns early with
+// ctx's error only while waiting; a build that has started runs to
+// completion.
 func (r *Renderer) Render(ctx context.Context, req Request) Result {
 	select {
 	case r.sem <- struct{}{}:
@@ -124,11 +138,24 @@ func (r *Renderer) Render(ctx context.Context, req Request) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
-	if e, ok := r.cache[key]; ok && stillValid(req.FS, e.closure, r.limits) {
+	r.mu.Lock()
+	e, ok := r.cache[key]
+	r.mu.Unlock()
+	if ok && stillValid(req.FS, e.closure, r.limits) {
 		return copyResult(e.result)
 	}
-	res, closure := r.build(req)
+	r.gate.RLock()
+	res, closure, exclusive := r.build(req, false)
+	r.gate.RUnlock()
+	if exclusive {
+		r.gate.Lock()
+		res, closure, _ = r.build(req, true)
+		openapi.ResetOpenAPI()
+		r.gate.Unlock()
+	}
+	r.mu.Lock()
 	r.store(key, &cacheEntry{closure: closure, result: res})
+	r.mu.Unlock()
 	return copyResult(res)
 }
 
@@ -156,27 +183,36 @@ func requestKey(req Request) ([32]byte, error) {
 	return sha256.Sum256(b), nil
 }
 
-func (r *Renderer) build(req Request) (res Result, closure []closureEntry) {
+// build runs one build. Unless exclusive is set, it stops with needExclusive
+// as soon as a kustomization with an openapi field is read.
+func (r *Renderer) build(req Request, exclusive bool) (res Result, closure []closureEntry, needExclusive bool) {
 	l := newLazyFS(req.FS, r.limits)
+	l.shared = !exclusive
 	defer func() {
+		needExclusive = l.needExclusive
 		if p := recover(); p != nil {
 			res = Result{Err: fmt.Errorf("kustomize build of %s panicked: %v", req.Path, p)}
 		}
 		res.Remotes = l.remotes
 		closure = l.closure
+		for _, e := range closure {
+			if e.kind == seenFile {
+				res.Files = append(res.Files, e.path)
+			}
+		}
 	}()
 	if req.FS == nil {
-		return Result{Err: errors.New("render: no source filesystem")}, nil
+		return Result{Err: errors.New("render: no source filesystem")}, nil, false
 	}
 	dir := cleanPath(req.Path)
 	if dir == ".." || strings.HasPrefix(dir, "../") {
-		return Result{Err: fmt.Errorf("path %q is outside the source root", req.Path)}, nil
+		return Result{Err: fmt.Errorf("path %q is outside the source root", req.Path)}, nil, false
 	}
 	if !l.IsDir(abs(dir)) {
 		if l.firstErr != nil {
-			return errResult(l.firstErr), nil
+			return errResult(l.firstErr), nil, false
 		}
-		return Result{Err: fmt.Errorf("path %q not found", req.Path)}, nil
+		return Result{Err: fmt.Errorf("path %q not found", req.Path)}, nil, false
 	}
 	kf := findKustomization(l, dir)
 	var data []byte
@@ -188,13 +224,13 @@ func (r *Renderer) build(req Request) (res Result, closure []closureEntry) {
 		data, err = l.mem.ReadFile(abs(kf))
 	}
 	if err != nil {
-		return errResult(err), nil
+		return errResult(err), nil, false
 	}
 	if data, err = applySpec(data, req); err != nil {
-		return errResult(&FileError{File: kf, Err: err}), nil
+		return errResult(&FileError{File: kf, Err: err}), nil, false
 	}
 	if err := l.mem.WriteFile(abs(kf), data); err != nil {
-		return errResult(&FileError{File: kf, Err: err}), nil
+		return errResult(&FileError{File: kf, Err: err}), nil, false
 	}
 
 	k := krusty.MakeKustomizer(&krusty.Options{
@@ -203,23 +239,23 @@ func (r *Renderer) build(req Request) (res Result, closure []closureEntry) {
 	})
 	rm, err := k.Run(l, abs(dir))
 	if l.firstErr != nil {
-		return errResult(l.firstErr), nil // the root cause, e.g. an oversized file
+		return errResult(l.firstErr), nil, false // the root cause, e.g. an oversized file
 	}
 	if err != nil {
-		return kustomizeError(err, dir, l), nil
+		return kustomizeError(err, dir, l), nil, false
 	}
 	if rm.Size() > r.limits.MaxObjects {
-		return Result{Err: fmt.Errorf("%s renders %d objects, more than the limit of %d", req.Path, rm.Size(), r.limits.MaxObjects)}, nil
+		return Result{Err: fmt.Errorf("%s renders %d objects, more than the limit of %d", req.Path, rm.Size(), r.limits.MaxObjects)}, nil, false
 	}
 	objs := make([]Object, 0, rm.Size())
 	for _, rs := range rm.Resources() {
-		o, err := toObject(rs, dir, req.Substitute)
+		o, err := toObject(rs, dir, req.Substitute, req.KeepUndefined)
 		if err != nil {
-			return Result{Err: err}, nil
+			return Result{Err: err}, nil, false
 		}
 		objs = append(objs, o)
 	}
-	return Result{Objects: objs}, nil
+	return Result{Objects: objs}, nil, false
 }
 
 func errResult(err error) Result {
@@ -242,7 +278,7 @@ type origin struct {
 	ConfiguredIn string `yaml:"configuredIn"`
 }
 
-func toObject(rs *resource.Resource, dir string, vars map[string]string) (Object, error) {
+func toObject(rs *resource.Resource, dir string, vars map[string]string, keep bool) (Object, error) {
 	var o Object
 	if s, ok := rs.GetAnnotations()[originAnnotation]; ok {
 		var org origin
@@ -267,7 +303,7 @@ func toObject(rs *resource.Resource, dir string, vars map[string]string) (Object
 	if subst {
 		// Flux substitutes the object's YAML text, so a variable may produce
 		// any YAML type, not just strings.
-		if err := yaml.Unmarshal([]byte(substitute(text, vars)), &o.Doc); err != nil {
+		if err := yaml.Unmarshal([]byte(substitute(text, vars, keep)), &o.Doc); err != nil {
 			return o, fmt.Errorf("%s %s after substitution (from %s): %w", rs.GetKind(), rs.GetName(), o.Origin, err)
 		}
 	} else {

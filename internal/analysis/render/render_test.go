@@ -2,12 +2,14 @@ package render
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 )
@@ -406,7 +408,9 @@ func TestObjectLimit(t *testing.T) {
 
 func TestCancelledWhileWaiting(t *testing.T) {
 	r := New()
-	r.sem <- struct{}{} // another build holds the lock
+	for len(r.sem) < cap(r.sem) {
+		r.sem <- struct{}{} // other builds hold every slot
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	res := r.Render(ctx, Request{FS: fixture(), Path: "apps/plain"})
@@ -530,4 +534,33 @@ func TestConcurrentRenders(t *testing.T) {
 			t.Errorf("concurrent render: err %v, %d objects", res.Err, len(res.Objects))
 		}
 	}
+}
+
+// TestParallelRendersWithOpenAPI runs builds in parallel, one of them with a custom
+// OpenAPI schema that must run alone; run with -race.
+func TestParallelRendersWithOpenAPI(t *testing.T) {
+	fsys := fstest.MapFS{
+		"openapi/kustomization.yaml": {Data: []byte("resources:\n  - cm.yaml\nopenapi:\n  version: v1.21.2\n")},
+		"openapi/cm.yaml":            {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: o\n")},
+	}
+	for i := 0; i < 8; i++ {
+		d := fmt.Sprintf("app%d", i)
+		fsys[d+"/kustomization.yaml"] = &fstest.MapFile{Data: []byte("resources:\n  - cm.yaml\nnamePrefix: p-\n")}
+		fsys[d+"/cm.yaml"] = &fstest.MapFile{Data: []byte(fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c%d\ndata:\n  a: b\n", i))}
+	}
+	r := New()
+	var wg sync.WaitGroup
+	for round := 0; round < 3; round++ {
+		for _, d := range []string{"openapi", "app0", "app1", "app2", "app3", "app4", "app5", "app6", "app7"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res := r.Render(context.Background(), Request{FS: fsys, Path: d, TargetNamespace: "ns"})
+				if res.Err != nil || len(res.Objects) != 1 {
+					t.Errorf("%s: %v, %d objects", d, res.Err, len(res.Objects))
+				}
+			}()
+		}
+	}
+	wg.Wait()
 }

@@ -6,8 +6,9 @@ import "strings"
 // ${VAR}, ${VAR:=default}, ${VAR:-default} (default when unset or empty),
 // ${VAR=default}, ${VAR-default} (default when unset); $${ escapes to ${.
 // Undefined variables without a default become empty, as in Flux's
-// non-strict mode. Unbraced $VAR is left alone.
-func substitute(text string, vars map[string]string) string {
+// non-strict mode, unless keep is set: then they stay as written. Unbraced
+// $VAR is left alone.
+func substitute(text string, vars map[string]string, keep bool) string {
 	if !strings.Contains(text, "${") {
 		return text
 	}
@@ -29,7 +30,7 @@ func substitute(text string, vars map[string]string) string {
 			break
 		}
 		expr := text[i+2 : i+end]
-		if v, ok := evalVar(expr, vars); ok {
+		if v, ok := evalVar(expr, vars, keep); ok {
 			b.WriteString(v)
 		} else {
 			b.WriteString(text[i : i+end+1])
@@ -41,7 +42,7 @@ func substitute(text string, vars map[string]string) string {
 
 // evalVar evaluates the inside of ${...}; ok is false for expressions that
 // are not variable references, which are kept verbatim.
-func evalVar(expr string, vars map[string]string) (string, bool) {
+func evalVar(expr string, vars map[string]string, keep bool) (string, bool) {
 	n := 0
 	for n < len(expr) && isNameByte(expr[n], n == 0) {
 		n++
@@ -53,6 +54,9 @@ func evalVar(expr string, vars map[string]string) (string, bool) {
 	val, set := vars[name]
 	switch {
 	case rest == "":
+		if !set && keep {
+			return "", false
+		}
 		return val, true
 	case strings.HasPrefix(rest, ":="), strings.HasPrefix(rest, ":-"):
 		if !set || val == "" {

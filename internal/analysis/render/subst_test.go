@@ -20,7 +20,22 @@ func TestSubstitute(t *testing.T) {
 		{"a-${A}-${A}", "a-1-1"},
 	}
 	for _, tt := range tests {
-		if got := substitute(tt.in, vars); got != tt.want {
+		if got := substitute(tt.in, vars, false); got != tt.want {
+			t.Errorf("substitute(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestSubstituteKeepUndefined(t *testing.T) {
+	vars := map[string]string{"A": "1"}
+	tests := []struct{ in, want string }{
+		{"x: ${A}", "x: 1"},
+		{"x: ${MISSING}", "x: ${MISSING}"},
+		{"x: ${MISSING:=d}", "x: d"},
+		{"x: ${A}-${MISSING}", "x: 1-${MISSING}"},
+	}
+	for _, tt := range tests {
+		if got := substitute(tt.in, vars, true); got != tt.want {
 			t.Errorf("substitute(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

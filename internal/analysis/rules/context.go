@@ -8,6 +8,8 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	yaml "go.yaml.in/yaml/v3"
 )
@@ -34,9 +36,15 @@ type Context struct {
 	Config   *config.Config
 	Sources  Sources
 	Envs     []string // environment clusters in promotion order
+	// Renderer builds Flux Kustomizations; nil turns the render checks off.
+	Renderer *render.Renderer
+	// Schemas returns a validator that knows the given CRDs (YAML or JSON
+	// documents); nil turns the schema checks off.
+	Schemas func(crds [][]byte) (*schema.Validator, error)
 
-	out  []diag.Diagnostic
-	errs []error
+	out    []diag.Diagnostic
+	errs   []error
+	render *renderState
 }
 
 // Errors returns the internal errors of checks that failed; the other
@@ -88,6 +96,7 @@ func Checks() []Check {
 		checkValues,
 		checkSecrets,
 		checkPromotion,
+		checkRender,
 	}
 }
 

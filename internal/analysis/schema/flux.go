@@ -68,3 +68,47 @@ func covered(vs []Violation, v Violation) bool {
 	}
 	return false
 }
+
+// fluxSpecFields are the spec fields of the current Flux APIs, for unknown
+// field checks (a typo such as spec.pth) when the repository carries no
+// Flux CRDs. With the CRDs, the full schema is used instead.
+var fluxSpecFields = map[string][]string{
+	"kustomize.toolkit.fluxcd.io/v1/Kustomization": {"buildMetadata", "commonMetadata", "components", "decryption", "deletionPolicy", "dependsOn", "force", "healthCheckExprs", "healthChecks", "ignore", "ignoreMissingComponents", "images", "interval", "kubeConfig", "namePrefix", "nameSuffix", "patches", "path", "postBuild", "prune", "retryInterval", "serviceAccountName", "sourceRef", "suspend", "targetNamespace", "timeout", "wait"},
+	"source.toolkit.fluxcd.io/v1/GitRepository":    {"ignore", "include", "interval", "provider", "proxySecretRef", "recurseSubmodules", "ref", "secretRef", "serviceAccountName", "sparseCheckout", "suspend", "timeout", "url", "verify"},
+	"source.toolkit.fluxcd.io/v1/HelmRepository":   {"accessFrom", "certSecretRef", "insecure", "interval", "passCredentials", "provider", "secretRef", "suspend", "timeout", "type", "url"},
+	"source.toolkit.fluxcd.io/v1/OCIRepository":    {"certSecretRef", "ignore", "insecure", "interval", "layerSelector", "provider", "proxySecretRef", "ref", "secretRef", "serviceAccountName", "suspend", "timeout", "url", "verify"},
+	"helm.toolkit.fluxcd.io/v2/HelmRelease":        {"chart", "chartRef", "commonMetadata", "dependsOn", "driftDetection", "healthCheckExprs", "install", "interval", "kubeConfig", "maxHistory", "persistentClient", "postRenderStrategy", "postRenderers", "releaseName", "rollback", "serviceAccountName", "storageNamespace", "suspend", "targetNamespace", "test", "timeout", "uninstall", "upgrade", "values", "valuesFrom", "waitStrategy"},
+}
+
+// fluxFields reports unknown top-level and spec fields of the current Flux
+// kinds.
+func fluxFields(obj map[string]any) []Violation {
+	apiVersion, _ := obj["apiVersion"].(string)
+	kind, _ := obj["kind"].(string)
+	known, ok := fluxSpecFields[apiVersion+"/"+kind]
+	if !ok {
+		return nil
+	}
+	var out []Violation
+	for _, k := range sortedKeys(obj) {
+		if !slices.Contains([]string{"apiVersion", "kind", "metadata", "spec", "status"}, k) {
+			out = append(out, Violation{Kind: UnknownField, Path: []string{k}, Message: fmt.Sprintf("unknown field %q", k)})
+		}
+	}
+	spec, _ := obj["spec"].(map[string]any)
+	for _, k := range sortedKeys(spec) {
+		if !slices.Contains(known, k) {
+			out = append(out, Violation{Kind: UnknownField, Path: []string{"spec", k}, Message: fmt.Sprintf("unknown field %q", k)})
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

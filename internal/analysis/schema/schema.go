@@ -186,6 +186,9 @@ func (v *Validator) Validate(obj map[string]any) (violations []Violation, missin
 		}
 		return nil, false, res.Err
 	}
+	if missing {
+		violations = append(violations, fluxFields(obj)...)
+	}
 	for _, fv := range fluxRules(obj) {
 		if !covered(violations, fv) {
 			violations = append(violations, fv)
