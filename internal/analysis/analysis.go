@@ -30,6 +30,10 @@ type Options struct {
 	Sources  *gitsrc.Resolver
 	Rules    []string // when set, only these rule IDs are reported
 	MaxFiles int      // 0: no limit
+	// Changed, when not nil, scopes the report to what a change affects
+	// (see ScopeOf): repository paths staged by a commit, deleted and
+	// renamed-from paths included. Nil reports everything.
+	Changed []string
 }
 
 // Result is the outcome of one analysis.
@@ -102,6 +106,7 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	for _, c := range snap.Clusters {
 		res.Clusters = append(res.Clusters, c.Name)
 	}
+	all = applyScope(snap, opts.Changed, all)
 	res.Diagnostics = finish(snap.Repo, cfg, all, opts.Rules)
 	return res, nil
 }

@@ -21,8 +21,6 @@ func notYet(env Env, cmd string) int {
 	return ExitUsage
 }
 
-func runHook(ctx context.Context, args []string, env Env) int    { return notYet(env, "run") }
-func runInstall(args []string, env Env, uninstall bool) int      { return notYet(env, "install") }
 func runPromote(ctx context.Context, args []string, env Env) int { return notYet(env, "promote") }
 func runPin(ctx context.Context, args []string, env Env) int     { return notYet(env, "pin") }
 func runDiff(ctx context.Context, args []string, env Env) int    { return notYet(env, "diff") }
