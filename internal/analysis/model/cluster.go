@@ -256,7 +256,7 @@ func (b *builder) applyFile(v *view.View, p, ns string, via *Pull) {
 	if err != nil {
 		return
 	}
-	for _, o := range ObjectsOf(v, f) {
+	for _, o := range b.repo.ObjectsIn(v, f) {
 		eff := o.Namespace
 		if ns != "" && !IsClusterScoped(o.Kind) {
 			eff = ns

@@ -4,6 +4,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
@@ -19,12 +20,35 @@ type Repo struct {
 	// OverlayRoot is "applications/overlays" when the repository follows the
 	// openCenter layout, else "".
 	OverlayRoot string
+
+	// objs memoises the objects of each file of every view, so that an
+	// object has one identity however many clusters apply it.
+	objMu sync.Mutex
+	objs  map[objKey][]*Object
+}
+
+type objKey struct {
+	v    *view.View
+	path string
+}
+
+// ObjectsIn returns the objects of file p in view v, created once.
+func (r *Repo) ObjectsIn(v *view.View, f *yamlfile.File) []*Object {
+	k := objKey{v, f.Path}
+	r.objMu.Lock()
+	defer r.objMu.Unlock()
+	if os, ok := r.objs[k]; ok {
+		return os
+	}
+	os := ObjectsOf(v, f)
+	r.objs[k] = os
+	return os
 }
 
 // LoadRepo walks and parses the whole view. skip excludes paths (ignore
 // globs); it may be nil.
 func LoadRepo(v *view.View, skip func(p string, dir bool) bool) *Repo {
-	r := &Repo{View: v, Kustomizations: map[string]*KFile{}}
+	r := &Repo{View: v, Kustomizations: map[string]*KFile{}, objs: map[objKey][]*Object{}}
 	r.Listing = v.Walk(skip)
 	var yamls []string
 	for _, p := range r.Listing.Files {
@@ -47,7 +71,7 @@ func LoadRepo(v *view.View, skip func(p string, dir bool) bool) *Repo {
 			}
 			continue
 		}
-		r.Objects = append(r.Objects, ObjectsOf(v, f)...)
+		r.Objects = append(r.Objects, r.ObjectsIn(v, f)...)
 	}
 	if r.Listing.Dirs["applications/overlays"] {
 		r.OverlayRoot = "applications/overlays"

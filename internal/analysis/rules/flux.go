@@ -322,7 +322,7 @@ func checkNotApplied(c *Context) {
 				continue
 			}
 			var first *model.Object
-			for _, o := range model.ObjectsOf(c.Repo.View, f) {
+			for _, o := range c.Repo.ObjectsIn(c.Repo.View, f) {
 				if o.IsFlux() {
 					first = o
 					break
@@ -535,7 +535,7 @@ func reportCycles(c *Context, nodes map[string]*depNode, order []*depNode) {
 					continue
 				}
 				d := c.At("flux/dependson-cycle", dn.a.Obj.File, e.node,
-					fmt.Sprintf("dependsOn forms a cycle (%s): none of them will ever become ready", strings.Join(names, " -> ")))
+					fmt.Sprintf("dependsOn forms a cycle between %s: none of them will ever become ready", strings.Join(names, ", ")))
 				for _, other := range comp {
 					if other == k {
 						continue

@@ -37,10 +37,11 @@ func checkTags(c *Context) {
 			c.At("tag/not-a-string", o.File, tagNode,
 				fmt.Sprintf("ref.tag %s is an unquoted %s: YAML reads it as %s, not the tag %q; quote it", raw, strings.TrimPrefix(tagNode.Tag, "!!"), numericReading(tagNode), raw),
 				diag.Fix{Title: "Quote the tag", Edits: []diag.Edit{Replace(o.File, tagNode, quoted(raw))}})
+			continue // the pin is unusable until quoted: nothing else to say about it
 		}
 		st := c.Sources.State(c.Ctx, o)
-		if st == nil || st.ThisRepo || st.URL == "" {
-			continue
+		if st == nil || st.ThisRepo || st.URL == "" || !gitURLRE.MatchString(st.URL) {
+			continue // an invalid url is reported by flux/git-url
 		}
 		ref := st.Ref
 		if ref.Tag == "" && ref.Commit == "" && ref.Semver == "" && ref.Name == "" {
@@ -181,6 +182,23 @@ type pin struct {
 	ref string
 }
 
+// validPin reports whether a source pins something the tag rules accept:
+// pins already reported as broken (unquoted, missing, rejected, a branch)
+// are left out of comparisons so that one mistake is reported once.
+func validPin(c *Context, o *model.Object, st *SourceState) bool {
+	ref := st.Ref
+	if ref.Tag == "" {
+		return ref.Commit != "" || ref.Semver != "" || ref.Name != ""
+	}
+	if _, tv := yamlfile.GetKV(o.Node(), "spec", "ref", "tag"); tv == nil || tv.Tag != "!!str" {
+		return false
+	}
+	if st.Repo != nil && st.Repo.TagIndex(ref.Tag) < 0 {
+		return false
+	}
+	return !c.Config.Rejected(st.URL, ref.Tag)
+}
+
 // clusterPins groups a cluster's external GitRepository pins by repository.
 func clusterPins(c *Context, cl *model.Cluster) map[string][]pin {
 	out := map[string][]pin{}
@@ -192,7 +210,7 @@ func clusterPins(c *Context, cl *model.Cluster) map[string][]pin {
 		}
 		seen[o] = true
 		st := c.Sources.State(c.Ctx, o)
-		if st == nil || st.ThisRepo || st.URL == "" {
+		if st == nil || st.ThisRepo || st.URL == "" || !validPin(c, o, st) {
 			continue
 		}
 		key := config.NormalizeURL(st.URL)
@@ -293,7 +311,7 @@ func checkOrder(c *Context) {
 				ahead := true
 				for _, q := range pp {
 					if q.st.Ref.Tag == "" {
-						ahead = false
+						ahead = false // a commit or semver pin cannot be ordered
 						break
 					}
 					cmp, ok := compareTags(p.st, p.st.Ref.Tag, q.st.Ref.Tag)
@@ -301,7 +319,11 @@ func checkOrder(c *Context) {
 						ahead = false
 						break
 					}
-					newestPrev = q.st.Ref.Tag
+					if newestPrev == "" {
+						newestPrev = q.st.Ref.Tag
+					} else if c2, ok := compareTags(q.st, q.st.Ref.Tag, newestPrev); ok && c2 > 0 {
+						newestPrev = q.st.Ref.Tag
+					}
 				}
 				if !ahead {
 					continue

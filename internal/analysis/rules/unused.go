@@ -48,7 +48,7 @@ func checkUnusedFiles(c *Context) {
 		}
 		svcDir := path.Join(c.Repo.OverlayRoot, parts[0], "services", parts[2])
 		msg := fmt.Sprintf("%s is read by no kustomization and no Flux path, so it has no effect", p)
-		objs := model.ObjectsOf(c.Repo.View, f)
+		objs := c.Repo.ObjectsIn(c.Repo.View, f)
 		k := c.Repo.Kustomizations[path.Dir(p)]
 		if k == nil {
 			k = c.Repo.Kustomizations[svcDir]

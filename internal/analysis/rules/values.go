@@ -68,7 +68,7 @@ func checkValues(c *Context) {
 				}
 				continue
 			}
-			if !strings.HasSuffix(gen.Name, "-values-override") || !valuesKnown(cl, g) {
+			if !looksLikeValues(gen.Name) || !valuesKnown(cl, g) {
 				continue
 			}
 			seen[gen] = true
@@ -113,7 +113,7 @@ func reportUnconsumed(c *Context, cl *model.Cluster, g *model.GenApplied, refs [
 		best := cands[0]
 		msg += fmt.Sprintf("; HelmRelease %s reads %s %q", best.hr.Obj.Name, best.kind, best.name)
 		d.Fixes = append(d.Fixes, diag.Fix{Title: "Rename to " + best.name, Edits: []diag.Edit{Replace(gen.K.File, gen.NameNode, best.name)}})
-		for _, r := range cands {
+		for _, r := range cands[:1] {
 			d.Related = append(d.Related, related(labelOf(r.hr), r.hr.Obj.File.Path, r.hr.Obj.File, r.node, fmt.Sprintf("HelmRelease %s valuesFrom %s %s key %s", r.hr.Obj.Name, r.kind, r.name, r.key)))
 		}
 	}
@@ -223,4 +223,12 @@ func lastLineOf(f *yamlfile.File, n *yaml.Node, atLeast int) int {
 		}
 	})
 	return last
+}
+
+// looksLikeValues reports whether a generated name is meant for a
+// HelmRelease's valuesFrom (the openCenter convention is
+// <release>-values-override; misspellings must still be caught).
+func looksLikeValues(name string) bool {
+	n := strings.ToLower(name)
+	return strings.Contains(n, "override") || strings.HasSuffix(n, "-values") || strings.Contains(n, "-values-")
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
@@ -92,6 +93,8 @@ func (f *File) decode() {
 	}
 }
 
+var anchorRE = regexp.MustCompile(`unknown anchor '([^']+)'`)
+
 var errLineRE = regexp.MustCompile(`line (\d+)(?::(\d+))?:`)
 
 func (f *File) syntaxDiag(err error) diag.Diagnostic {
@@ -101,6 +104,15 @@ func (f *File) syntaxDiag(err error) diag.Diagnostic {
 		line, _ = strconv.Atoi(m[1])
 		if m[2] != "" {
 			col, _ = strconv.Atoi(m[2])
+		}
+	}
+	// Parser errors count lines from zero (scanner errors do not).
+	if strings.Contains(msg, "did not find expected") {
+		line++
+	}
+	if m := anchorRE.FindStringSubmatch(msg); m != nil {
+		if i := bytes.Index(f.Src, []byte("*"+m[1])); i >= 0 {
+			line = f.PosOffset(i).Line
 		}
 	}
 	clean := regexp.MustCompile(`^yaml: (line \d+(:\d+)?: )?`).ReplaceAllString(msg, "")

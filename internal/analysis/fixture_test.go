@@ -1,0 +1,156 @@
+package analysis_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
+	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// BaseURL is the repository URL fixtures use for the gitops base.
+const BaseURL = "ssh://git@github.com/opencenter-cloud/openCenter-gitops-base.git"
+
+var wantRE = regexp.MustCompile(`#\s*want((?:\s+"[^"]+")+)`)
+
+type want struct {
+	file string
+	line int
+	rule string
+}
+
+// loadFixture reads a txtar fixture: repository files, and "@TAG/path"
+// files for the base (testdata/rules/_base.txtar when the fixture has none).
+func loadFixture(t testing.TB, name string) (fstest.MapFS, *gitsrc.Resolver, []want, string) {
+	t.Helper()
+	a, err := txtar.ParseFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	snaps := testrepo.Snapshots(a)
+	if len(snaps) == 0 {
+		base, err := txtar.ParseFile(filepath.Join(filepath.Dir(name), "_base.txtar"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		snaps = testrepo.Snapshots(base)
+	}
+	dir := t.TempDir()
+	if err := testrepo.Build(filepath.Join(dir, "base.git"), snaps); err != nil {
+		t.Fatal(err)
+	}
+	res := &gitsrc.Resolver{Offline: true, Mirrors: map[string]string{BaseURL: filepath.Join(dir, "base.git")}}
+	fsys := fstest.MapFS{}
+	var wants []want
+	for p, data := range testrepo.RepoFiles(a) {
+		fsys[p] = &fstest.MapFile{Data: data}
+		for i, line := range strings.Split(string(data), "\n") {
+			m := wantRE.FindStringSubmatch(line)
+			if m == nil {
+				continue
+			}
+			for _, r := range regexp.MustCompile(`"([^"]+)"`).FindAllStringSubmatch(m[1], -1) {
+				wants = append(wants, want{p, i + 1, r[1]})
+			}
+		}
+	}
+	origin := ""
+	if m := regexp.MustCompile(`(?m)^origin: (\S+)`).FindSubmatch(a.Comment); m != nil {
+		origin = string(m[1])
+	}
+	return fsys, res, wants, origin
+}
+
+func runFixture(t *testing.T, name string) []diag.Diagnostic {
+	fsys, res, wants, origin := loadFixture(t, name)
+	r, err := analysis.Analyze(context.Background(), analysis.Options{FS: fsys, Sources: res, Origin: origin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[want]bool{}
+	for _, d := range r.Diagnostics {
+		got[want{d.File, d.Range.Start.Line, d.Rule}] = true
+	}
+	expected := map[want]bool{}
+	for _, w := range wants {
+		expected[w] = true
+		if !got[w] {
+			t.Errorf("%s:%d: want %s, not reported", w.file, w.line, w.rule)
+		}
+	}
+	for _, d := range r.Diagnostics {
+		if !expected[want{d.File, d.Range.Start.Line, d.Rule}] {
+			t.Errorf("%s:%d:%d: unexpected %s: %s", d.File, d.Range.Start.Line, d.Range.Start.Col, d.Rule, d.Message)
+		}
+	}
+	return r.Diagnostics
+}
+
+// TestRuleFixtures runs every fixture under testdata/rules: each "# want"
+// marker must be reported on its line, and nothing else may be.
+func TestRuleFixtures(t *testing.T) {
+	files, err := filepath.Glob("../../testdata/rules/*.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatal("no fixtures found")
+	}
+	for _, f := range files {
+		if strings.HasPrefix(filepath.Base(f), "_") {
+			continue
+		}
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".txtar"), func(t *testing.T) {
+			runFixture(t, f)
+		})
+	}
+}
+
+// TestEveryRuleHasAFixture keeps the catalog honest: each rule the engine
+// implements is made to fire by at least one fixture.
+func TestEveryRuleHasAFixture(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/rules/*.txtar")
+	seen := map[string]bool{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`#\s*want((?:\s+"[^"]+")+)`).FindAllStringSubmatch(string(data), -1) {
+			for _, r := range regexp.MustCompile(`"([^"]+)"`).FindAllStringSubmatch(m[1], -1) {
+				seen[r[1]] = true
+			}
+		}
+	}
+	var missing []string
+	for _, id := range implementedRules {
+		if !seen[id] {
+			missing = append(missing, id)
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Errorf("rules without a firing fixture: %s", fmt.Sprint(missing))
+	}
+}
+
+var implementedRules = []string{
+	"yaml/syntax", "yaml/duplicate-key",
+	"kustomize/missing-file", "kustomize/outside-root", "kustomize/remote-resource", "kustomize/deprecated-field", "kustomize/unused-file",
+	"flux/api-removed", "flux/field-removed", "flux/source-not-found", "flux/path-not-found", "flux/path-other-cluster",
+	"flux/not-applied", "flux/dependson-not-found", "flux/dependson-cycle", "flux/decryption-missing", "flux/suspended",
+	"flux/git-url", "flux/helmrelease-chart",
+	"tag/not-a-string", "tag/unpinned", "tag/not-found", "tag/unverified", "tag/mixed", "tag/order", "tag/rejected", "tag/update-available",
+	"values/override-not-consumed", "values/hash-suffix",
+	"secret/unencrypted", "secret/private-key", "secret/placeholder",
+}

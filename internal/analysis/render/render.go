@@ -1,0 +1,305 @@
+// Package render builds Flux Kustomization paths the way kustomize-controller
+// does (generated kustomization when none exists, spec fields merged into the
+// root kustomization, LoadRestrictionsNone, no plugins, postBuild
+// substitution) on an in-memory copy of a read-only fs.FS. It never touches
+// the real disk or the network: remote entries are stripped and reported.
+package render
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/resource"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+)
+
+// Request describes one Flux Kustomization build.
+type Request struct {
+	FS                fs.FS  // source root, read-only
+	Path              string // spec.path, slash-separated, relative to the FS root
+	TargetNamespace   string
+	NamePrefix        string
+	NameSuffix        string
+	CommonLabels      map[string]string // spec.commonMetadata.labels
+	CommonAnnotations map[string]string // spec.commonMetadata.annotations
+	Patches           []Patch
+	Images            []Image
+	Components        []string // relative to Path
+	// Substitute holds postBuild variables (substituteFrom already
+	// resolved). nil disables substitution, as a missing postBuild does.
+	Substitute map[string]string
+}
+
+// Object is one rendered Kubernetes object.
+type Object struct {
+	Doc        map[string]any
+	APIVersion string
+	Kind       string
+	Name       string
+	Namespace  string
+	// Origin is the FS-relative file the object came from, "" when a
+	// generator made it.
+	Origin string
+	// GeneratedBy is the FS-relative kustomization whose generator made the
+	// object, "" for objects read from files.
+	GeneratedBy string
+}
+
+// Result of a build. Err is nil when the build succeeded. ErrFile and
+// ErrEntry name the kustomization and the entry the error is about, when
+// they can be recovered from kustomize's error chain.
+type Result struct {
+	Objects  []Object
+	Remotes  []Remote // remote entries removed before the build
+	Err      error
+	ErrFile  string
+	ErrEntry string
+}
+
+// FileError is an error about one FS-relative file.
+type FileError struct {
+	File string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.File + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// Limits bound the work one build may do.
+type Limits struct {
+	MaxFileBytes int64 // per file read
+	MaxFiles     int   // files read per build
+	MaxObjects   int   // objects rendered per build
+	MaxCache     int   // cached results kept
+}
+
+// DefaultLimits are generous for real repositories and small enough that a
+// hostile one cannot exhaust memory.
+func DefaultLimits() Limits {
+	return Limits{MaxFileBytes: 10 << 20, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 512}
+}
+
+// Renderer serialises builds (kustomize keeps global OpenAPI state and is
+// not safe to run concurrently) and caches results by the content of the
+// files each build read.
+type Renderer struct {
+	sem    chan struct{} // a mutex that a context can abandon
+	limits Limits
+	cache  map[[32]byte]*cacheEntry
+	order  [][32]byte // insertion order, for eviction
+}
+
+type cacheEntry struct {
+	closure []closureEntry
+	result  Result
+}
+
+// New returns a Renderer with DefaultLimits.
+func New() *Renderer { return NewWithLimits(DefaultLimits()) }
+
+// NewWithLimits returns a Renderer with the given limits.
+func NewWithLimits(l Limits) *Renderer {
+	return &Renderer{sem: make(chan struct{}, 1), limits: l, cache: map[[32]byte]*cacheEntry{}}
+}
+
+// Render builds req. It returns early with ctx's error only while waiting
+// for another build; a build that has started runs to completion.
+func (r *Renderer) Render(ctx context.Context, req Request) Result {
+	select {
+	case r.sem <- struct{}{}:
+	case <-ctx.Done():
+		return Result{Err: ctx.Err()}
+	}
+	defer func() { <-r.sem }()
+
+	key, err := requestKey(req)
+	if err != nil {
+		return Result{Err: err}
+	}
+	if e, ok := r.cache[key]; ok && stillValid(req.FS, e.closure, r.limits) {
+		return copyResult(e.result)
+	}
+	res, closure := r.build(req)
+	r.store(key, &cacheEntry{closure: closure, result: res})
+	return copyResult(res)
+}
+
+func (r *Renderer) store(key [32]byte, e *cacheEntry) {
+	if _, ok := r.cache[key]; !ok {
+		r.order = append(r.order, key)
+	}
+	r.cache[key] = e
+	for len(r.order) > r.limits.MaxCache && len(r.order) > 0 {
+		delete(r.cache, r.order[0])
+		r.order = r.order[1:]
+	}
+}
+
+// requestKey hashes everything in req except the FS, whose relevant content
+// is checked through the closure.
+func requestKey(req Request) ([32]byte, error) {
+	fsys := req.FS
+	req.FS = nil
+	b, err := json.Marshal(req) // map keys are sorted: stable
+	req.FS = fsys
+	if err != nil {
+		return [32]byte{}, fmt.Errorf("hashing render request for %s: %w", req.Path, err)
+	}
+	return sha256.Sum256(b), nil
+}
+
+func (r *Renderer) build(req Request) (res Result, closure []closureEntry) {
+	l := newLazyFS(req.FS, r.limits)
+	defer func() {
+		if p := recover(); p != nil {
+			res = Result{Err: fmt.Errorf("kustomize build of %s panicked: %v", req.Path, p)}
+		}
+		res.Remotes = l.remotes
+		closure = l.closure
+	}()
+	if req.FS == nil {
+		return Result{Err: errors.New("render: no source filesystem")}, nil
+	}
+	dir := cleanPath(req.Path)
+	if dir == ".." || strings.HasPrefix(dir, "../") {
+		return Result{Err: fmt.Errorf("path %q is outside the source root", req.Path)}, nil
+	}
+	if !l.IsDir(abs(dir)) {
+		if l.firstErr != nil {
+			return errResult(l.firstErr), nil
+		}
+		return Result{Err: fmt.Errorf("path %q not found", req.Path)}, nil
+	}
+	kf := findKustomization(l, dir)
+	var data []byte
+	var err error
+	if kf == "" {
+		kf = path.Join(dir, "kustomization.yaml")
+		data, err = generateKustomization(l, dir)
+	} else {
+		data, err = l.mem.ReadFile(abs(kf))
+	}
+	if err != nil {
+		return errResult(err), nil
+	}
+	if data, err = applySpec(data, req); err != nil {
+		return errResult(&FileError{File: kf, Err: err}), nil
+	}
+	if err := l.mem.WriteFile(abs(kf), data); err != nil {
+		return errResult(&FileError{File: kf, Err: err}), nil
+	}
+
+	k := krusty.MakeKustomizer(&krusty.Options{
+		LoadRestrictions: kustypes.LoadRestrictionsNone,
+		PluginConfig:     kustypes.DisabledPluginConfig(),
+	})
+	rm, err := k.Run(l, abs(dir))
+	if l.firstErr != nil {
+		return errResult(l.firstErr), nil // the root cause, e.g. an oversized file
+	}
+	if err != nil {
+		return kustomizeError(err, dir, l), nil
+	}
+	if rm.Size() > r.limits.MaxObjects {
+		return Result{Err: fmt.Errorf("%s renders %d objects, more than the limit of %d", req.Path, rm.Size(), r.limits.MaxObjects)}, nil
+	}
+	objs := make([]Object, 0, rm.Size())
+	for _, rs := range rm.Resources() {
+		o, err := toObject(rs, dir, req.Substitute)
+		if err != nil {
+			return Result{Err: err}, nil
+		}
+		objs = append(objs, o)
+	}
+	return Result{Objects: objs}, nil
+}
+
+func errResult(err error) Result {
+	res := Result{Err: err}
+	var fe *FileError
+	if errors.As(err, &fe) {
+		res.ErrFile = fe.File
+	}
+	return res
+}
+
+const (
+	originAnnotation     = "config.kubernetes.io/origin"
+	substituteAnnotation = "kustomize.toolkit.fluxcd.io/substitute"
+)
+
+// origin is the content of kustomize's origin annotation.
+type origin struct {
+	Path         string `yaml:"path"`
+	ConfiguredIn string `yaml:"configuredIn"`
+}
+
+func toObject(rs *resource.Resource, dir string, vars map[string]string) (Object, error) {
+	var o Object
+	if s, ok := rs.GetAnnotations()[originAnnotation]; ok {
+		var org origin
+		if err := yaml.Unmarshal([]byte(s), &org); err == nil {
+			if org.Path != "" {
+				o.Origin = path.Join(dir, org.Path)
+			}
+			if org.ConfiguredIn != "" {
+				o.GeneratedBy = path.Join(dir, org.ConfiguredIn)
+			}
+		}
+	}
+	subst := vars != nil && rs.GetAnnotations()[substituteAnnotation] != "disabled" && rs.GetLabels()[substituteAnnotation] != "disabled"
+	var text string
+	if subst {
+		var err error
+		if text, err = rs.RNode.String(); err != nil {
+			return o, fmt.Errorf("%s %s (from %s): %w", rs.GetKind(), rs.GetName(), o.Origin, err)
+		}
+		subst = strings.Contains(text, "${")
+	}
+	if subst {
+		// Flux substitutes the object's YAML text, so a variable may produce
+		// any YAML type, not just strings.
+		if err := yaml.Unmarshal([]byte(substitute(text, vars)), &o.Doc); err != nil {
+			return o, fmt.Errorf("%s %s after substitution (from %s): %w", rs.GetKind(), rs.GetName(), o.Origin, err)
+		}
+	} else {
+		// Decoding the node directly is several times cheaper than a
+		// round trip through YAML text.
+		var err error
+		if o.Doc, err = rs.Map(); err != nil {
+			return o, fmt.Errorf("%s %s (from %s): %w", rs.GetKind(), rs.GetName(), o.Origin, err)
+		}
+	}
+	o.APIVersion, _ = o.Doc["apiVersion"].(string)
+	o.Kind, _ = o.Doc["kind"].(string)
+	if md, ok := o.Doc["metadata"].(map[string]any); ok {
+		o.Name, _ = md["name"].(string)
+		o.Namespace, _ = md["namespace"].(string)
+		// The origin annotation is ours, not the user's: Flux would not
+		// apply it, so it is not part of the rendered object.
+		if ann, ok := md["annotations"].(map[string]any); ok {
+			delete(ann, originAnnotation)
+			if len(ann) == 0 {
+				delete(md, "annotations")
+			}
+		}
+	}
+	return o, nil
+}
+
+// cleanPath turns a Flux spec.path into a clean FS-relative path.
+func cleanPath(p string) string {
+	p = strings.TrimLeft(path.Clean(strings.TrimSpace(p)), "/")
+	if p == "" {
+		return "."
+	}
+	return p
+}

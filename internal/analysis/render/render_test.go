@@ -1,0 +1,533 @@
+package render
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func file(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
+
+const cm = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: %s
+data:
+  key: value
+`
+
+func configMap(name string) *fstest.MapFile {
+	return file(strings.Replace(cm, "%s", name, 1))
+}
+
+// fixture is a small hand-written repository exercising Flux semantics.
+func fixture() fstest.MapFS {
+	return fstest.MapFS{
+		"apps/plain/kustomization.yaml":  file("resources:\n- a.yaml\n- ../shared\n"),
+		"apps/plain/a.yaml":              configMap("a"),
+		"apps/shared/kustomization.yaml": file("resources:\n- sa.yaml\n"),
+		"apps/shared/sa.yaml":            file("apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: sa\n"),
+		"apps/gen/kustomization.yaml":    file("resources:\n- a.yaml\nconfigMapGenerator:\n- name: gen\n  literals: [k=v]\n  options:\n    disableNameSuffixHash: true\n"),
+		"apps/gen/a.yaml":                configMap("a"),
+
+		// No kustomization: Flux generates one from every YAML file, and
+		// adds sub-directories that have a kustomization as a whole.
+		"apps/bare/one.yaml":                  configMap("one"),
+		"apps/bare/sub/two.yml":               configMap("two"),
+		"apps/bare/notes.txt":                 file("not yaml"),
+		"apps/bare/kdir/kustomization.yaml":   file("resources:\n- three.yaml\n"),
+		"apps/bare/kdir/three.yaml":           configMap("three"),
+		"apps/bare/kdir/ignored-by-flux.yaml": configMap("unlisted"),
+		"apps/values/release.yaml":            configMap("rel"),
+		"apps/values/helm-values/values.yaml": file("replicaCount: 2\n"),
+		"apps/ns/kustomization.yaml":          file("resources:\n- obj.yaml\n"),
+		"apps/ns/obj.yaml":                    file("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: cr\n"),
+		"apps/subst/kustomization.yaml":       file("resources:\n- obj.yaml\n"),
+		"apps/subst/obj.yaml":                 file("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: s\ndata:\n  set: ${CLUSTER}\n  dflt: ${REGION:=us-east}\n  esc: $${CLUSTER}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: off\n  annotations:\n    kustomize.toolkit.fluxcd.io/substitute: disabled\ndata:\n  raw: ${CLUSTER}\n"),
+		"apps/remote/kustomization.yaml":      file("resources:\n- a.yaml\n- github.com/org/repo//deploy?ref=v1\n- https://example.com/crds.yaml\n"),
+		"apps/remote/a.yaml":                  configMap("a"),
+		"apps/missing/kustomization.yaml":     file("resources:\n- a.yaml\n- nothere.yaml\n"),
+		"apps/missing/a.yaml":                 configMap("a"),
+		"apps/nested/kustomization.yaml":      file("resources:\n- ../missing\n"),
+		"apps/self/kustomization.yaml":        file("resources:\n- .\n"),
+		"apps/loop1/kustomization.yaml":       file("resources:\n- ../loop2\n"),
+		"apps/loop2/kustomization.yaml":       file("resources:\n- ../loop1\n"),
+		"apps/ccycle/kustomization.yaml":      file("components:\n- ../comp\n"),
+		"apps/comp/kustomization.yaml":        file("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents:\n- ../comp\n"),
+		"apps/outside/kustomization.yaml":     file("resources:\n- ../../../../etc/hostname\n"),
+		"apps/withcomp/kustomization.yaml":    file("resources:\n- a.yaml\n"),
+		"apps/withcomp/a.yaml":                configMap("a"),
+		"apps/withcomp/c/kustomization.yaml":  file("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\nlabels:\n- pairs: {from: component}\n"),
+		"apps/images/kustomization.yaml":      file("resources:\n- deploy.yaml\n"),
+		"apps/images/deploy.yaml":             file("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  template:\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.0\n"),
+	}
+}
+
+func names(objs []Object) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, o.Kind+"/"+o.Namespace+"/"+o.Name)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func find(t *testing.T, objs []Object, name string) Object {
+	t.Helper()
+	for _, o := range objs {
+		if o.Name == name {
+			return o
+		}
+	}
+	t.Fatalf("no object %q in %v", name, names(objs))
+	return Object{}
+}
+
+func TestRender(t *testing.T) {
+	tests := []struct {
+		name      string
+		req       Request
+		want      []string // Kind/Namespace/Name, sorted
+		wantErr   string   // substring of Err; "" means success
+		errFile   string
+		errEntry  string
+		wantCheck func(t *testing.T, res Result)
+	}{
+		{
+			name: "plain kustomization with a sibling base",
+			req:  Request{Path: "./apps/plain"},
+			want: []string{"ConfigMap//a", "ServiceAccount//sa"},
+			wantCheck: func(t *testing.T, res Result) {
+				if o := find(t, res.Objects, "a"); o.Origin != "apps/plain/a.yaml" {
+					t.Errorf("origin of a = %q", o.Origin)
+				}
+				if o := find(t, res.Objects, "sa"); o.Origin != "apps/shared/sa.yaml" {
+					t.Errorf("origin of sa = %q", o.Origin)
+				}
+				md := find(t, res.Objects, "a").Doc["metadata"].(map[string]any)
+				if _, ok := md["annotations"]; ok {
+					t.Errorf("origin annotation leaked into the object: %v", md)
+				}
+			},
+		},
+		{
+			name: "generated object has no origin file",
+			req:  Request{Path: "apps/gen"},
+			want: []string{"ConfigMap//a", "ConfigMap//gen"},
+			wantCheck: func(t *testing.T, res Result) {
+				o := find(t, res.Objects, "gen")
+				if o.Origin != "" || o.GeneratedBy != "apps/gen/kustomization.yaml" {
+					t.Errorf("gen: origin %q generatedBy %q", o.Origin, o.GeneratedBy)
+				}
+			},
+		},
+		{
+			name: "no kustomization: generated like Flux",
+			req:  Request{Path: "apps/bare"},
+			want: []string{"ConfigMap//one", "ConfigMap//three", "ConfigMap//two"},
+			wantCheck: func(t *testing.T, res Result) {
+				if o := find(t, res.Objects, "two"); o.Origin != "apps/bare/sub/two.yml" {
+					t.Errorf("origin of two = %q", o.Origin)
+				}
+			},
+		},
+		{
+			name:    "no kustomization with helm values fails like Flux",
+			req:     Request{Path: "apps/values"},
+			wantErr: "failed to decode Kubernetes YAML",
+			errFile: "apps/values/helm-values/values.yaml",
+		},
+		{
+			name: "targetNamespace applies to namespaced objects only",
+			req:  Request{Path: "apps/ns", TargetNamespace: "team"},
+			want: []string{"ClusterRole//cr", "ConfigMap/team/c"},
+		},
+		{
+			name: "prefix, suffix and common metadata",
+			req: Request{Path: "apps/plain", NamePrefix: "p-", NameSuffix: "-s",
+				CommonLabels: map[string]string{"team": "a"}, CommonAnnotations: map[string]string{"note": "n"}},
+			want: []string{"ConfigMap//p-a-s", "ServiceAccount//p-sa-s"},
+			wantCheck: func(t *testing.T, res Result) {
+				md := find(t, res.Objects, "p-a-s").Doc["metadata"].(map[string]any)
+				if md["labels"].(map[string]any)["team"] != "a" || md["annotations"].(map[string]any)["note"] != "n" {
+					t.Errorf("metadata = %v", md)
+				}
+			},
+		},
+		{
+			name: "patches with and without target",
+			req: Request{Path: "apps/plain", Patches: []Patch{
+				{Patch: "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  key: patched\n"},
+				{Patch: `[{"op": "add", "path": "/metadata/labels", "value": {"p": "json"}}]`, Target: &Selector{Kind: "ServiceAccount"}},
+			}},
+			want: []string{"ConfigMap//a", "ServiceAccount//sa"},
+			wantCheck: func(t *testing.T, res Result) {
+				if v := find(t, res.Objects, "a").Doc["data"].(map[string]any)["key"]; v != "patched" {
+					t.Errorf("strategic merge patch not applied: %v", v)
+				}
+				md := find(t, res.Objects, "sa").Doc["metadata"].(map[string]any)
+				if l, _ := md["labels"].(map[string]any); l["p"] != "json" {
+					t.Errorf("json patch not applied: %v", md)
+				}
+			},
+		},
+		{
+			name: "images",
+			req:  Request{Path: "apps/images", Images: []Image{{Name: "nginx", NewTag: "2.0"}}},
+			want: []string{"Deployment//d"},
+			wantCheck: func(t *testing.T, res Result) {
+				c := find(t, res.Objects, "d").Doc["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0]
+				if img := c.(map[string]any)["image"]; img != "nginx:2.0" {
+					t.Errorf("image = %v", img)
+				}
+			},
+		},
+		{
+			name: "components relative to path",
+			req:  Request{Path: "apps/withcomp", Components: []string{"c"}},
+			want: []string{"ConfigMap//a"},
+			wantCheck: func(t *testing.T, res Result) {
+				md := find(t, res.Objects, "a").Doc["metadata"].(map[string]any)
+				if l, _ := md["labels"].(map[string]any); l["from"] != "component" {
+					t.Errorf("component not applied: %v", md)
+				}
+			},
+		},
+		{
+			name: "postBuild substitution",
+			req:  Request{Path: "apps/subst", Substitute: map[string]string{"CLUSTER": "prod"}},
+			want: []string{"ConfigMap//off", "ConfigMap//s"},
+			wantCheck: func(t *testing.T, res Result) {
+				data := find(t, res.Objects, "s").Doc["data"].(map[string]any)
+				if data["set"] != "prod" || data["dflt"] != "us-east" || data["esc"] != "${CLUSTER}" {
+					t.Errorf("substituted data = %v", data)
+				}
+				if raw := find(t, res.Objects, "off").Doc["data"].(map[string]any)["raw"]; raw != "${CLUSTER}" {
+					t.Errorf("disabled object was substituted: %v", raw)
+				}
+			},
+		},
+		{
+			name: "no substitution without postBuild",
+			req:  Request{Path: "apps/subst"},
+			want: []string{"ConfigMap//off", "ConfigMap//s"},
+			wantCheck: func(t *testing.T, res Result) {
+				if v := find(t, res.Objects, "s").Doc["data"].(map[string]any)["set"]; v != "${CLUSTER}" {
+					t.Errorf("set = %v", v)
+				}
+			},
+		},
+		{
+			name: "remote resources are stripped and reported",
+			req:  Request{Path: "apps/remote"},
+			want: []string{"ConfigMap//a"},
+			wantCheck: func(t *testing.T, res Result) {
+				want := []Remote{
+					{File: "apps/remote/kustomization.yaml", Field: "resources", Entry: "github.com/org/repo//deploy?ref=v1"},
+					{File: "apps/remote/kustomization.yaml", Field: "resources", Entry: "https://example.com/crds.yaml"},
+				}
+				if !slices.Equal(res.Remotes, want) {
+					t.Errorf("remotes = %+v", res.Remotes)
+				}
+			},
+		},
+		{
+			name:     "missing file names the entry",
+			req:      Request{Path: "apps/missing"},
+			wantErr:  "doesn't exist",
+			errFile:  "apps/missing/kustomization.yaml",
+			errEntry: "nothere.yaml",
+		},
+		{
+			name:     "missing file in a nested base names the base's kustomization",
+			req:      Request{Path: "apps/nested"},
+			wantErr:  "doesn't exist",
+			errFile:  "apps/missing/kustomization.yaml",
+			errEntry: "nothere.yaml",
+		},
+		{
+			name:     "self recursion",
+			req:      Request{Path: "apps/self"},
+			wantErr:  "cycle detected",
+			errFile:  "apps/self/kustomization.yaml",
+			errEntry: ".",
+		},
+		{
+			name:     "mutual recursion",
+			req:      Request{Path: "apps/loop1"},
+			wantErr:  "cycle detected",
+			errFile:  "apps/loop2/kustomization.yaml",
+			errEntry: "../loop1",
+		},
+		{
+			name:    "component cycle",
+			req:     Request{Path: "apps/ccycle"},
+			wantErr: "cycle detected",
+			errFile: "apps/comp/kustomization.yaml",
+		},
+		{
+			name:     "nothing outside the source root is reachable",
+			req:      Request{Path: "apps/outside"},
+			wantErr:  "doesn't exist",
+			errEntry: "../../../../etc/hostname",
+		},
+		{
+			name:    "path not found",
+			req:     Request{Path: "apps/nope"},
+			wantErr: "not found",
+		},
+		{
+			name:    "path outside root",
+			req:     Request{Path: "../x"},
+			wantErr: "outside the source root",
+		},
+	}
+	r := New()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.req.FS = fixture()
+			res := r.Render(context.Background(), tt.req)
+			if tt.wantErr != "" {
+				if res.Err == nil || !strings.Contains(res.Err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", res.Err, tt.wantErr)
+				}
+				if strings.Contains(res.Err.Error(), mount) {
+					t.Errorf("error leaks the in-memory mount: %v", res.Err)
+				}
+				if tt.errFile != "" && res.ErrFile != tt.errFile {
+					t.Errorf("ErrFile = %q, want %q", res.ErrFile, tt.errFile)
+				}
+				if tt.errEntry != "" && res.ErrEntry != tt.errEntry {
+					t.Errorf("ErrEntry = %q, want %q", res.ErrEntry, tt.errEntry)
+				}
+				return
+			}
+			if res.Err != nil {
+				t.Fatalf("unexpected error: %v", res.Err)
+			}
+			if got := names(res.Objects); !slices.Equal(got, tt.want) {
+				t.Errorf("objects = %v, want %v", got, tt.want)
+			}
+			if tt.wantCheck != nil {
+				tt.wantCheck(t, res)
+			}
+		})
+	}
+}
+
+// countingFS counts opens so tests can tell a cache hit from a build.
+type countingFS struct {
+	fstest.MapFS
+	opens *int
+}
+
+func (c countingFS) Open(name string) (fs.File, error) {
+	*c.opens++
+	return c.MapFS.Open(name)
+}
+
+func TestCache(t *testing.T) {
+	fsys := fixture()
+	r := New()
+	req := Request{FS: fsys, Path: "apps/plain"}
+	first := r.Render(context.Background(), req)
+	if first.Err != nil {
+		t.Fatal(first.Err)
+	}
+	// Mutating a result must not corrupt the cache.
+	first.Objects[0].Doc["kind"] = "Mutated"
+
+	// An unrelated file changes: still a hit, and the result is intact.
+	fsys["apps/other.yaml"] = configMap("other")
+	second := r.Render(context.Background(), req)
+	if got := names(second.Objects); !slices.Equal(got, []string{"ConfigMap//a", "ServiceAccount//sa"}) {
+		t.Fatalf("cached objects = %v", got)
+	}
+	if len(r.cache) != 1 {
+		t.Fatalf("cache has %d entries", len(r.cache))
+	}
+
+	// A file of the closure changes: rebuilt.
+	fsys["apps/plain/a.yaml"] = configMap("renamed")
+	third := r.Render(context.Background(), req)
+	if got := names(third.Objects); !slices.Equal(got, []string{"ConfigMap//renamed", "ServiceAccount//sa"}) {
+		t.Fatalf("after change objects = %v", got)
+	}
+
+	// A hit reads only the closure (re-hashing), never runs kustomize:
+	// fewer opens than a build, which also reads kustomization files twice.
+	opens := 0
+	cfs := countingFS{MapFS: fsys, opens: &opens}
+	r2 := New()
+	r2.Render(context.Background(), Request{FS: cfs, Path: "apps/plain"})
+	built := opens
+	opens = 0
+	r2.Render(context.Background(), Request{FS: cfs, Path: "apps/plain"})
+	if opens == 0 || opens > built {
+		t.Errorf("cache hit opened %d files, build opened %d", opens, built)
+	}
+}
+
+func TestFileTooLarge(t *testing.T) {
+	fsys := fstest.MapFS{
+		"app/kustomization.yaml": file("resources:\n- big.yaml\n"),
+		"app/big.yaml":           file(strings.Repeat("# padding\n", 200)),
+	}
+	lim := DefaultLimits()
+	lim.MaxFileBytes = 1000
+	res := NewWithLimits(lim).Render(context.Background(), Request{FS: fsys, Path: "app"})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "app/big.yaml") {
+		t.Fatalf("err = %v, want one naming app/big.yaml", res.Err)
+	}
+	if res.ErrFile != "app/big.yaml" {
+		t.Errorf("ErrFile = %q", res.ErrFile)
+	}
+}
+
+func TestObjectLimit(t *testing.T) {
+	fsys := fstest.MapFS{
+		"app/kustomization.yaml": file("resources:\n- a.yaml\n- b.yaml\n"),
+		"app/a.yaml":             configMap("a"),
+		"app/b.yaml":             configMap("b"),
+	}
+	lim := DefaultLimits()
+	lim.MaxObjects = 1
+	res := NewWithLimits(lim).Render(context.Background(), Request{FS: fsys, Path: "app"})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "more than the limit") {
+		t.Fatalf("err = %v", res.Err)
+	}
+}
+
+func TestCancelledWhileWaiting(t *testing.T) {
+	r := New()
+	r.sem <- struct{}{} // another build holds the lock
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := r.Render(ctx, Request{FS: fixture(), Path: "apps/plain"})
+	if res.Err != context.Canceled {
+		t.Fatalf("err = %v", res.Err)
+	}
+}
+
+func TestNoKustomizationProblems(t *testing.T) {
+	fsys := fixture()
+	tests := []struct {
+		path string
+		want []string
+	}{
+		{"apps/values", []string{"apps/values/helm-values/values.yaml"}},
+		{"./apps/bare", nil},
+		{"apps/plain", nil}, // has a kustomization
+		{"apps/none", nil},  // does not exist: another rule's business
+	}
+	for _, tt := range tests {
+		got, err := NoKustomizationProblems(fsys, tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: got %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}
+
+// sharedData returns the real-world data folder beside the module root, or
+// skips the test when this clone has none.
+func sharedData(t testing.TB) string {
+	t.Helper()
+	_, here, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Skip("cannot locate source file")
+	}
+	root := filepath.Join(filepath.Dir(here), "..", "..", "..") // module root
+	dir := filepath.Join(root, "..", "shared", "data")
+	if _, err := os.Stat(dir); err != nil {
+		t.Skipf("no shared data at %s", dir)
+	}
+	return dir
+}
+
+func TestRealBaseServices(t *testing.T) {
+	base := filepath.Join(sharedData(t), "opencenter-gitops-base", "2026.01")
+	fsys := os.DirFS(base)
+	dirs, err := fs.Glob(fsys, "applications/base/services/*/kustomization.yaml")
+	if err != nil || len(dirs) < 10 {
+		t.Fatalf("found %d service kustomizations (%v)", len(dirs), err)
+	}
+	r := New()
+	for _, kf := range dirs {
+		svc := filepath.Dir(kf)
+		t.Run(filepath.Base(svc), func(t *testing.T) {
+			res := r.Render(context.Background(), Request{FS: fsys, Path: "./" + svc})
+			if res.Err != nil {
+				t.Fatalf("render %s: %v", svc, res.Err)
+			}
+			remote := len(res.Remotes) > 0
+			switch filepath.Base(svc) {
+			case "external-snapshotter", "olm":
+				if !remote {
+					t.Errorf("expected remote entries to be stripped")
+				}
+			default:
+				if remote {
+					t.Errorf("unexpected remotes %v", res.Remotes)
+				}
+				if len(res.Objects) == 0 {
+					t.Errorf("no objects rendered")
+				}
+			}
+			for _, o := range res.Objects {
+				if o.Origin == "" && o.GeneratedBy == "" {
+					t.Errorf("%s/%s has neither origin nor generator", o.Kind, o.Name)
+				}
+				if o.Origin != "" {
+					if _, err := fs.Stat(fsys, o.Origin); err != nil {
+						t.Errorf("%s/%s origin %q: %v", o.Kind, o.Name, o.Origin, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	base := filepath.Join(sharedData(b), "opencenter-gitops-base", "2026.01")
+	fsys := os.DirFS(base)
+	req := Request{FS: fsys, Path: "applications/base/services/cert-manager", TargetNamespace: "cert-manager"}
+	b.Run("cold", func(b *testing.B) {
+		for b.Loop() {
+			if res := New().Render(context.Background(), req); res.Err != nil {
+				b.Fatal(res.Err)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		r := New()
+		for b.Loop() {
+			if res := r.Render(context.Background(), req); res.Err != nil {
+				b.Fatal(res.Err)
+			}
+		}
+	})
+}
+
+func TestConcurrentRenders(t *testing.T) {
+	r := New()
+	fsys := fixture()
+	done := make(chan Result)
+	paths := []string{"apps/plain", "apps/bare", "apps/gen", "apps/ns", "apps/plain", "apps/bare"}
+	for _, p := range paths {
+		go func() { done <- r.Render(context.Background(), Request{FS: fsys, Path: p}) }()
+	}
+	for range paths {
+		if res := <-done; res.Err != nil || len(res.Objects) == 0 {
+			t.Errorf("concurrent render: err %v, %d objects", res.Err, len(res.Objects))
+		}
+	}
+}

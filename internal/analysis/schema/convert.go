@@ -1,0 +1,195 @@
+package schema
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+	"sigs.k8s.io/kustomize/kyaml/openapi"
+)
+
+// gvk names one schema file.
+type gvk struct{ group, version, kind string }
+
+// strictify rewrites an OpenAPI v3 (CRD) or v2 (Kubernetes) schema node
+// into a draft-4 JSON schema the way kubeconform's openapi2jsonschema does:
+// objects with properties refuse unknown fields, int-or-string becomes a
+// type union, preserve-unknown-fields stays open, nullable admits null.
+func strictify(v any, allowNull bool) any {
+	switch t := v.(type) {
+	case []any:
+		for i := range t {
+			t[i] = strictify(t[i], allowNull)
+		}
+		return t
+	case map[string]any:
+	default:
+		return v
+	}
+	m := v.(map[string]any)
+	for k, x := range m {
+		switch k {
+		case "properties", "patternProperties", "definitions":
+			// maps of name -> schema
+			if props, ok := x.(map[string]any); ok {
+				for name, s := range props {
+					props[name] = strictify(s, allowNull)
+				}
+			}
+		case "enum", "default", "example", "x-kubernetes-validations", "required":
+			// data, not schemas
+		default:
+			m[k] = strictify(x, allowNull)
+		}
+	}
+	if m["x-kubernetes-int-or-string"] == true || m["format"] == "int-or-string" {
+		delete(m, "format")
+		m["type"] = []any{"string", "integer"}
+	}
+	if _, hasProps := m["properties"]; hasProps && m["x-kubernetes-preserve-unknown-fields"] != true {
+		if _, set := m["additionalProperties"]; !set {
+			m["additionalProperties"] = false
+		}
+	}
+	if allowNull || m["nullable"] == true {
+		if typ, ok := m["type"].(string); ok {
+			m["type"] = []any{typ, "null"}
+		} else if typs, ok := m["type"].([]any); ok {
+			m["type"] = append(typs, "null")
+		}
+	}
+	return m
+}
+
+// builtinSchemas reads the built-in Kubernetes definitions from the
+// OpenAPI document kyaml embeds, offline, strictified, and the definition
+// name of every group/version/kind.
+func builtinSchemas() (defs map[string]any, kinds map[gvk]string, err error) {
+	raw, err := json.Marshal(openapi.Schema().Definitions)
+	if err != nil {
+		return nil, nil, fmt.Errorf("built-in Kubernetes OpenAPI: %w", err)
+	}
+	if err := json.Unmarshal(raw, &defs); err != nil {
+		return nil, nil, fmt.Errorf("built-in Kubernetes OpenAPI: %w", err)
+	}
+	kinds = map[gvk]string{}
+	for name, d := range defs {
+		def, ok := d.(map[string]any)
+		if !ok {
+			continue
+		}
+		gvks, _ := def["x-kubernetes-group-version-kind"].([]any)
+		for _, g := range gvks {
+			gm, _ := g.(map[string]any)
+			k := gvk{str(gm["group"]), str(gm["version"]), str(gm["kind"])}
+			if k.kind != "" && k.version != "" {
+				kinds[k] = name
+			}
+		}
+		if name == "io.k8s.apimachinery.pkg.api.resource.Quantity" {
+			// Quantities are written as numbers as often as strings.
+			defs[name] = map[string]any{"type": []any{"string", "number", "null"}}
+			continue
+		}
+		defs[name] = strictify(def, true)
+	}
+	return defs, kinds, nil
+}
+
+// standalone inlines every "#/definitions/..." reference of the named
+// definition, as kubeconform's standalone schemas do: its validator reports
+// only the first level of errors, which would stop at a $ref. A reference
+// cycle (only JSONSchemaProps has one) is cut with an open schema.
+func standalone(defs map[string]any, name string) any {
+	var inline func(v any, stack []string) any
+	inline = func(v any, stack []string) any {
+		switch t := v.(type) {
+		case []any:
+			out := make([]any, len(t))
+			for i, x := range t {
+				out[i] = inline(x, stack)
+			}
+			return out
+		case map[string]any:
+			if ref, ok := t["$ref"].(string); ok {
+				target, found := strings.CutPrefix(ref, "#/definitions/")
+				if !found || slices.Contains(stack, target) {
+					return map[string]any{}
+				}
+				return inline(defs[target], append(stack, target))
+			}
+			out := make(map[string]any, len(t))
+			for k, x := range t {
+				if k == "description" || k == "x-kubernetes-group-version-kind" {
+					continue // size, not meaning
+				}
+				out[k] = inline(x, stack)
+			}
+			return out
+		}
+		return v
+	}
+	return inline(defs[name], []string{name})
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+// crdSchemas extracts one JSON schema per served version from CRD
+// documents. Documents that are not CRDs are ignored; a CRD that does not
+// parse is an error naming its position in the input.
+func crdSchemas(docs [][]byte) (map[gvk]map[string]any, error) {
+	out := map[gvk]map[string]any{}
+	for i, data := range docs {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for n := 0; ; n++ {
+			var crd map[string]any
+			err := dec.Decode(&crd)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("CRD input %d, document %d: %w", i, n+1, err)
+			}
+			if crd["kind"] != "CustomResourceDefinition" {
+				continue
+			}
+			spec, _ := crd["spec"].(map[string]any)
+			names, _ := spec["names"].(map[string]any)
+			group, kind := str(spec["group"]), str(names["kind"])
+			versions, _ := spec["versions"].([]any)
+			for _, v := range versions {
+				vm, _ := v.(map[string]any)
+				sch, _ := vm["schema"].(map[string]any)
+				s, ok := sch["openAPIV3Schema"].(map[string]any)
+				if !ok || kind == "" {
+					continue
+				}
+				s, ok = jsonRoundTrip(s).(map[string]any)
+				if !ok {
+					continue
+				}
+				out[gvk{group, str(vm["name"]), kind}] = strictify(s, false).(map[string]any)
+			}
+		}
+	}
+	return out, nil
+}
+
+// jsonRoundTrip normalises YAML-decoded values (e.g. int keys) into the
+// shapes encoding/json produces.
+func jsonRoundTrip(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil
+	}
+	return out
+}
