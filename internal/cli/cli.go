@@ -64,6 +64,7 @@ Common flags:
   --no-color                          no colours (NO_COLOR is honoured too)
   --strict                            warnings fail too (exit 1)
   --rule ID                           report only this rule (repeatable)
+  --fix                               (check, run) apply the safe fixes to the working tree, never to the index
 
 Exit codes: 0 no error, 1 at least one error (or warning with --strict), 2 the tool could not run.
 `
