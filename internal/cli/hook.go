@@ -81,16 +81,19 @@ func runHook(ctx context.Context, args []string, env Env) int {
 	}
 	root := v.Root()
 
+	// A rename counts once, but both its sides are changed paths.
 	var changed []string
 	relevant := 0
 	for _, ch := range v.Changes() {
+		counted := false
 		for _, p := range []string{ch.Path, ch.OldPath} {
 			if p == "" {
 				continue
 			}
 			changed = append(changed, p)
-			if analysis.Relevant(v, p) {
+			if !counted && analysis.Relevant(v, p) {
 				relevant++
+				counted = true
 			}
 		}
 	}
@@ -127,7 +130,7 @@ func runHook(ctx context.Context, args []string, env Env) int {
 		if i := strings.LastIndexByte(out, '\n'); i >= 0 {
 			fmt.Fprintln(env.Stdout, out[:i])
 		}
-		fmt.Fprintln(env.Stdout, hookSummary(result.Diagnostics, scope))
+		fmt.Fprintln(env.Stdout, hookSummary(result.Diagnostics, scope, relevant))
 	} else if code := writeReport(env, &c, result.Diagnostics, result.Files); code != ExitOK {
 		return code
 	}
@@ -161,9 +164,8 @@ func writeReport(env Env, c *common, ds []diag.Diagnostic, files int) int {
 	return ExitOK
 }
 
-func hookSummary(ds []diag.Diagnostic, s *analysis.Scope) string {
+func hookSummary(ds []diag.Diagnostic, s *analysis.Scope, n int) string {
 	sum := report.Summarize(ds, 0)
-	n := len(s.Changed)
 	scope := fmt.Sprintf("%d cluster%s", len(s.Clusters), plural(len(s.Clusters)))
 	if s.All {
 		scope = "all " + scope
