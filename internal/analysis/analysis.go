@@ -118,7 +118,7 @@ func readErrorDiag(p string, err error) diag.Diagnostic {
 	}
 	return diag.Diagnostic{Rule: rule, Severity: diag.Warning, File: p,
 		Range:   diag.Range{Start: diag.Pos{Line: 1, Col: 1}, End: diag.Pos{Line: 1, Col: 1}},
-		Message: fmt.Sprintf("%s is not analysed: %v", p, err)}
+		Message: fmt.Sprintf("%s is not analysed: %s", p, strings.TrimPrefix(err.Error(), p+": "))}
 }
 
 // Load builds the model: the repository, its clusters and their sources.

@@ -46,7 +46,8 @@ type Env struct {
 const usage = `gitops-hook: checks a FluxCD GitOps repository (openCenter layout) before its mistakes reach a cluster.
 
 Usage:
-  gitops-hook check [DIR] [flags]     analyse the working tree (DIR: repository root; default: git top-level or .)
+  gitops-hook check [DIR] [flags]     analyse the working tree (DIR: repository root; default: the nearest folder
+                                      holding .gitops.yaml or applications/overlays, else the git top-level, else .)
   gitops-hook run [flags]             the pre-commit hook: analyse the staged content (the git index)
   gitops-hook install [--force]       install the pre-commit hook (honours core.hooksPath, chains existing hooks)
   gitops-hook uninstall               remove the hook and restore what was there
@@ -170,6 +171,32 @@ func repoRoot(dir string) (string, error) {
 	}
 	if !st.IsDir() {
 		return "", fmt.Errorf("%s is not a folder", dir)
+	}
+	return abs, nil
+}
+
+// findRoot finds the repository root for the current folder: the nearest
+// folder up to the git top-level that holds .gitops.yaml or
+// applications/overlays, else the git top-level, else the folder itself.
+func findRoot(dir string) (string, error) {
+	abs, err := repoRoot(dir)
+	if err != nil {
+		return "", err
+	}
+	top := gitTopLevel(abs)
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, config.FileName)); err == nil {
+			return d, nil
+		}
+		if st, err := os.Stat(filepath.Join(d, "applications", "overlays")); err == nil && st.IsDir() {
+			return d, nil
+		}
+		if d == top || top == "" || filepath.Dir(d) == d {
+			break
+		}
+	}
+	if top != "" {
+		return top, nil
 	}
 	return abs, nil
 }
@@ -311,10 +338,8 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 			dir = filepath.Join(env.Dir, dir)
 		}
 		root, err = repoRoot(dir)
-	} else if top := gitTopLevel(env.Dir); top != "" {
-		root = top
 	} else {
-		root, err = repoRoot(env.Dir)
+		root, err = findRoot(env.Dir)
 	}
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)

@@ -215,10 +215,12 @@ func writeSARIF(w io.Writer, ds []diag.Diagnostic) error {
 		} `json:"physicalLocation"`
 	}
 	type result struct {
-		RuleID    string                `json:"ruleId"`
-		Level     string                `json:"level"`
-		Message   struct{ Text string } `json:"message"`
-		Locations []location            `json:"locations"`
+		RuleID  string `json:"ruleId"`
+		Level   string `json:"level"`
+		Message struct {
+			Text string `json:"text"`
+		} `json:"message"`
+		Locations []location `json:"locations"`
 	}
 	type rule struct {
 		ID               string `json:"id"`

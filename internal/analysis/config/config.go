@@ -105,6 +105,9 @@ func GlobRegexp(g string) (*regexp.Regexp, error) {
 	for i := 0; i < len(g); i++ {
 		c := g[i]
 		switch {
+		case c == '/' && g[i:] == "/**":
+			i += 2
+			b.WriteString("(?:/.*)?")
 		case c == '*' && i+1 < len(g) && g[i+1] == '*':
 			i++
 			if i+1 < len(g) && g[i+1] == '/' {

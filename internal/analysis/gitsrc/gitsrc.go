@@ -16,10 +16,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 )
@@ -73,8 +76,9 @@ type Repo struct {
 	repo   *git.Repository
 	Tags   []Tag // ordered by history, oldest first
 
-	mu    sync.Mutex
+	mu    sync.Mutex // guards trees
 	trees map[plumbing.Hash]*TreeFS
+	gitMu sync.Mutex // guards every go-git call on repo
 }
 
 // ErrUnavailable means the repository could not be read: offline with no
@@ -108,7 +112,7 @@ func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
 		if config.NormalizeURL(u) != key {
 			continue
 		}
-		g, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+		g, err := openFast(dir)
 		if err != nil {
 			return nil, fmt.Errorf("mirror %s: %v: %w", dir, err, ErrUnavailable)
 		}
@@ -119,7 +123,7 @@ func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
 	}
 	sum := sha256.Sum256([]byte(key))
 	dir := filepath.Join(rs.CacheDir, "repos", hex.EncodeToString(sum[:8]))
-	g, err := git.PlainOpen(dir)
+	g, err := openFast(dir)
 	fresh := false
 	if err == nil {
 		if st, serr := os.Stat(filepath.Join(dir, "FETCH_HEAD")); serr == nil && time.Since(st.ModTime()) < rs.ttl() {
@@ -236,6 +240,8 @@ func (r *Repo) Newest() string {
 
 // Resolve finds the commit a ref names.
 func (r *Repo) Resolve(ref Ref) (plumbing.Hash, error) {
+	r.gitMu.Lock()
+	defer r.gitMu.Unlock()
 	switch {
 	case ref.Commit != "":
 		c, err := r.repo.CommitObject(plumbing.NewHash(ref.Commit))
@@ -281,6 +287,8 @@ func (r *Repo) Resolve(ref Ref) (plumbing.Hash, error) {
 func (r *Repo) FS(h plumbing.Hash) (fs.FS, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.gitMu.Lock()
+	defer r.gitMu.Unlock()
 	if t, ok := r.trees[h]; ok {
 		return t, nil
 	}
@@ -292,7 +300,7 @@ func (r *Repo) FS(h plumbing.Hash) (fs.FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", h, err)
 	}
-	t := NewTreeFS(tree, c.Committer.When)
+	t := NewTreeFS(tree, c.Committer.When, &r.gitMu)
 	r.trees[h] = t
 	return t, nil
 }
@@ -316,6 +324,8 @@ func (r *Repo) Nearest(tag string) string {
 // Changed lists which of paths differ between two commits (a path counts as
 // changed when anything below it changed).
 func (r *Repo) Changed(from, to plumbing.Hash, paths []string) ([]string, error) {
+	r.gitMu.Lock()
+	defer r.gitMu.Unlock()
 	a, err := r.commitOf(from)
 	if err != nil {
 		return nil, err
@@ -346,4 +356,20 @@ func (r *Repo) Changed(from, to plumbing.Hash, paths []string) ([]string, error)
 		}
 	}
 	return out, nil
+}
+
+// openFast opens a repository (bare, or a work tree's .git) keeping pack
+// file descriptors open: by default go-git reopens the pack for every
+// object, which dominates the time of reading a base tree.
+func openFast(dir string) (*git.Repository, error) {
+	gitDir := dir
+	if st, err := os.Stat(filepath.Join(dir, ".git")); err == nil && st.IsDir() {
+		gitDir = filepath.Join(dir, ".git")
+	}
+	if _, err := os.Stat(filepath.Join(gitDir, "objects")); err != nil {
+		// Linked worktrees, .git files and the like: let go-git work it out.
+		return git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	}
+	st := filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
+	return git.Open(st, nil)
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -17,14 +18,19 @@ import (
 // repository cannot exhaust memory.
 const maxBlob = 16 << 20
 
-// TreeFS is a read-only fs.FS over a git tree.
+// TreeFS is a read-only fs.FS over a git tree. go-git's trees and object
+// storage are not safe for concurrent use, so every access holds mu, which
+// is shared by all trees of one repository.
 type TreeFS struct {
 	root *object.Tree
 	when time.Time
+	mu   *sync.Mutex
 }
 
-// NewTreeFS wraps a git tree.
-func NewTreeFS(t *object.Tree, when time.Time) *TreeFS { return &TreeFS{root: t, when: when} }
+// NewTreeFS wraps a git tree; mu guards the repository it comes from.
+func NewTreeFS(t *object.Tree, when time.Time, mu *sync.Mutex) *TreeFS {
+	return &TreeFS{root: t, when: when, mu: mu}
+}
 
 func (t *TreeFS) lookup(op, name string) (*object.TreeEntry, *object.Tree, error) {
 	if !fs.ValidPath(name) {
@@ -49,6 +55,8 @@ func (t *TreeFS) lookup(op, name string) (*object.TreeEntry, *object.Tree, error
 
 // Open implements fs.FS.
 func (t *TreeFS) Open(name string) (fs.File, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	e, sub, err := t.lookup("open", name)
 	if err != nil {
 		return nil, err
@@ -84,6 +92,8 @@ func (t *TreeFS) Open(name string) (fs.File, error) {
 
 // ReadDir implements fs.ReadDirFS.
 func (t *TreeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	_, sub, err := t.lookup("readdir", name)
 	if err != nil {
 		return nil, err

@@ -40,6 +40,26 @@ type Pull struct {
 	PathOK   bool   // spec.path exists in the resolved view
 }
 
+// Substituted reports whether spec.path holds ${var} placeholders.
+func (p *Pull) Substituted() bool { return strings.Contains(p.Path, "${") }
+
+// Unresolved reports whether what this pull applies is unknown: its source
+// could not be read, or is of a kind that is not followed. Rules that look for something "anywhere in
+// the cluster" must stay quiet while a cluster has such pulls.
+func (p *Pull) Unresolved() bool {
+	return p.Err != nil || p.Skipped != ""
+}
+
+// HasUnresolved reports whether any pull of the cluster is unresolved.
+func (c *Cluster) HasUnresolved() bool {
+	for _, p := range c.Pulls {
+		if p.Unresolved() {
+			return true
+		}
+	}
+	return false
+}
+
 // PathKey and PathValue locate spec.path in the Kustomization's file.
 func (p *Pull) PathKey() (*yaml.Node, *yaml.Node) {
 	return yamlfile.GetKV(p.K.Obj.Node(), "spec", "path")
@@ -333,6 +353,14 @@ func (b *builder) resolve(k *Applied) *Pull {
 	}
 	p.Source = src
 	switch {
+	case kind == "ExternalArtifact" && src.Obj.Kind == "ArtifactGenerator":
+		if rp, ok := artifactPath(src, name, p.Path); ok {
+			p.View = b.repo.View
+			p.Path = rp
+			b.checkPath(p)
+		} else {
+			p.Skipped = "the artifact's content could not be mapped to this repository"
+		}
 	case kind != "GitRepository" || src.Obj.Kind != "GitRepository":
 		p.Skipped = kind + " sources are not followed"
 	case b.res.IsThisRepo(src):
@@ -353,6 +381,12 @@ func (b *builder) resolve(k *Applied) *Pull {
 }
 
 func (b *builder) checkPath(p *Pull) {
+	if p.Substituted() {
+		// ${var} is filled in by a parent's postBuild: the real path is unknown.
+		p.PathOK = false
+		p.Skipped = "spec.path uses postBuild variables"
+		return
+	}
 	ok, isDir := p.View.Stat(p.Path)
 	p.PathOK = ok && isDir
 	if !strings.HasPrefix(p.Path, "..") && p.Path == "." {
@@ -371,3 +405,54 @@ func (c *Cluster) definesFluxSystem() bool {
 
 // Reaches reports whether the cluster read file p of view v.
 func (c *Cluster) Reaches(v *view.View, p string) bool { return c.Reached[v][p] }
+
+// artifactPath maps a path inside an ExternalArtifact made by an
+// ArtifactGenerator back to this repository, through the generator's copy
+// rules ("@alias/dir/**" to "@artifact/target/"), when the alias is this
+// repository. Copies that keep the folder structure are the common case,
+// and relative references between the copied trees then resolve the same.
+func artifactPath(gen *Applied, artifact, p string) (string, bool) {
+	aliases := map[string]bool{}
+	for _, s := range yamlfile.Items(yamlfile.Get(gen.Obj.Node(), "spec", "sources")) {
+		if yamlfile.Str(s, "kind") == "GitRepository" && yamlfile.Str(s, "name") == "flux-system" {
+			aliases[yamlfile.Str(s, "alias")] = true
+		}
+	}
+	for _, a := range yamlfile.Items(yamlfile.Get(gen.Obj.Node(), "spec", "artifacts")) {
+		if yamlfile.Str(a, "name") != artifact {
+			continue
+		}
+		best, bestLen := "", -1
+		for _, cp := range yamlfile.Items(yamlfile.Get(a, "copy")) {
+			from, to := yamlfile.Str(cp, "from"), yamlfile.Str(cp, "to")
+			alias, fromPath, ok := strings.Cut(strings.TrimPrefix(from, "@"), "/")
+			if !ok || !aliases[alias] || !strings.HasSuffix(fromPath, "**") {
+				continue
+			}
+			fromDir := strings.Trim(strings.TrimSuffix(fromPath, "**"), "/")
+			toDir := strings.Trim(strings.TrimPrefix(to, "@artifact"), "/")
+			rest, ok := underDir(p, toDir)
+			if !ok || len(toDir) <= bestLen {
+				continue
+			}
+			best, bestLen = path.Join(fromDir, rest), len(toDir)
+		}
+		if bestLen >= 0 {
+			c, _ := view.Clean(best)
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// underDir returns p relative to dir ("" or "." dir is the root).
+func underDir(p, dir string) (string, bool) {
+	if dir == "" || dir == "." {
+		return p, true
+	}
+	if p == dir {
+		return ".", true
+	}
+	rest, ok := strings.CutPrefix(p, dir+"/")
+	return rest, ok
+}

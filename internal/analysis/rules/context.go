@@ -81,6 +81,7 @@ func Checks() []Check {
 		checkTags,
 		checkValues,
 		checkSecrets,
+		checkPromotion,
 	}
 }
 

@@ -125,7 +125,7 @@ func checkPulls(c *Context) {
 		o := p.K.Obj
 		if p.Missing {
 			kind, name, ns := model.SourceRef(yamlfile.Get(o.Node(), "spec", "sourceRef"), p.K.Namespace)
-			if definedButCutOff(c, cl, kind, name) {
+			if definedButCutOff(c, cl, kind, name) || strings.Contains(name, "${") {
 				return // the broken path that should apply it is the root cause
 			}
 			_, nn := yamlfile.GetKV(o.Node(), "spec", "sourceRef", "name")
@@ -296,8 +296,8 @@ func checkHelmSources(c *Context) {
 				if kind == "" || name == "" || !model.IsSourceKind(kind) {
 					continue
 				}
-				if cl.FindSource(kind, name, ns) != nil {
-					continue
+				if cl.FindSource(kind, name, ns) != nil || strings.Contains(name, "${") || cl.HasUnresolved() {
+					continue // found, templated, or possibly behind a pull that could not be followed
 				}
 				_, nn := yamlfile.GetKV(ref, "name")
 				if definedButCutOff(c, cl, kind, name) {
@@ -443,7 +443,7 @@ func checkDependsOn(c *Context) {
 						}
 					}
 					if target == nil {
-						if a.Obj.View == c.Repo.View {
+						if a.Obj.View == c.Repo.View && !strings.Contains(name, "${") && !cl.HasUnresolved() && !definedButCutOff(c, cl, kind, name) {
 							msg := fmt.Sprintf("dependsOn %q (namespace %s) names no %s applied to cluster %s; %s %s will wait forever", name, nsOr(ns), kind, cl.Name, kind, a.Obj.Name)
 							c.At("flux/dependson-not-found", a.Obj.File, nn, msg)
 						}

@@ -34,8 +34,12 @@ func checkTags(c *Context) {
 		_, tagNode := yamlfile.GetKV(n, "spec", "ref", "tag")
 		if tagNode != nil && tagNode.Kind == yaml.ScalarNode && tagNode.Tag != "!!str" && tagNode.Style == 0 {
 			raw := string(o.File.Src[o.File.NodeRange(tagNode).Start.Offset:o.File.NodeRange(tagNode).End.Offset])
-			c.At("tag/not-a-string", o.File, tagNode,
-				fmt.Sprintf("ref.tag %s is an unquoted %s: YAML reads it as %s, not the tag %q; quote it", raw, strings.TrimPrefix(tagNode.Tag, "!!"), numericReading(tagNode), raw),
+			reading := numericReading(tagNode)
+			msg := fmt.Sprintf("ref.tag %s is not quoted, so YAML reads it as the number %s, not the tag %q; quote it", raw, reading, raw)
+			if reading == raw {
+				msg = fmt.Sprintf("ref.tag %s is not quoted, so YAML reads it as a number while Flux needs a string (2026.10 would even become 2026.1); quote it", raw)
+			}
+			c.At("tag/not-a-string", o.File, tagNode, msg,
 				diag.Fix{Title: "Quote the tag", Edits: []diag.Edit{Replace(o.File, tagNode, quoted(raw))}})
 			continue // the pin is unusable until quoted: nothing else to say about it
 		}

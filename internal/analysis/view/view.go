@@ -36,11 +36,14 @@ type View struct {
 	mu    sync.Mutex
 	yamls map[string]*yamlfile.File
 	errs  map[string]error
+	stats map[string]statResult
 }
+
+type statResult struct{ exists, isDir bool }
 
 // New wraps fsys.
 func New(fsys fs.FS, label string) *View {
-	return &View{FS: fsys, Label: label, yamls: map[string]*yamlfile.File{}, errs: map[string]error{}}
+	return &View{FS: fsys, Label: label, yamls: map[string]*yamlfile.File{}, errs: map[string]error{}, stats: map[string]statResult{}}
 }
 
 // ErrTooLarge is returned for files above MaxFileSize.
@@ -63,11 +66,21 @@ func (v *View) Stat(p string) (exists, isDir bool) {
 	if !ok {
 		return false, false
 	}
-	fi, err := fs.Stat(v.FS, c)
-	if err != nil {
-		return false, false
+	// Clusters ask about the same paths over and over; a view is a
+	// snapshot, so the answer never changes.
+	v.mu.Lock()
+	r, hit := v.stats[c]
+	v.mu.Unlock()
+	if hit {
+		return r.exists, r.isDir
 	}
-	return true, fi.IsDir()
+	if fi, err := fs.Stat(v.FS, c); err == nil {
+		r = statResult{true, fi.IsDir()}
+	}
+	v.mu.Lock()
+	v.stats[c] = r
+	v.mu.Unlock()
+	return r.exists, r.isDir
 }
 
 // ReadDir lists a folder, sorted; missing folders give nil.

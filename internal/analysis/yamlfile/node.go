@@ -147,3 +147,6 @@ func FindPointer(n *yaml.Node, segs []string) (deepest *yaml.Node, complete bool
 	}
 	return deepest, true
 }
+
+// Node is yaml.v3's node, re-exported for callers that walk documents.
+type Node = yaml.Node

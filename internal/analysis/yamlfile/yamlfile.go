@@ -115,6 +115,11 @@ func (f *File) syntaxDiag(err error) diag.Diagnostic {
 			line = f.PosOffset(i).Line
 		}
 	}
+	// An error at the end of the stream points past the last line of text.
+	for line > 1 && strings.TrimSpace(f.LineText(line)) == "" {
+		line--
+		col = 0
+	}
 	clean := regexp.MustCompile(`^yaml: (line \d+(:\d+)?: )?`).ReplaceAllString(msg, "")
 	r := f.LineRange(line)
 	if col > 0 {

@@ -1,0 +1,358 @@
+package promote
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+)
+
+// Change is the outcome of a fix for one file: its content before and
+// after. Before is nil for a created file, After nil for a deleted one.
+type Change struct {
+	File   string
+	Before []byte
+	After  []byte
+}
+
+// Apply computes what a fix does to the files of fsys, without writing
+// anything: whole-file creates first, then text edits over the result, then
+// deletions. Changes are sorted by path; files left identical are dropped.
+func Apply(fsys fs.FS, fix diag.Fix) ([]Change, error) {
+	type state struct {
+		before, after []byte
+		existed       bool
+	}
+	files := map[string]*state{}
+	get := func(p string) (*state, error) {
+		if !fs.ValidPath(p) || p == "." {
+			return nil, fmt.Errorf("%s: not a path inside the repository", p)
+		}
+		if s, ok := files[p]; ok {
+			return s, nil
+		}
+		s := &state{}
+		data, err := fs.ReadFile(fsys, p)
+		switch {
+		case err == nil:
+			s.before, s.after, s.existed = data, data, true
+		case !isNotExist(err):
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		files[p] = s
+		return s, nil
+	}
+	for _, c := range fix.Creates {
+		s, err := get(c.File)
+		if err != nil {
+			return nil, err
+		}
+		s.after = []byte(c.Content)
+	}
+	byFile := map[string][]diag.Edit{}
+	var order []string
+	for _, e := range fix.Edits {
+		if _, ok := byFile[e.File]; !ok {
+			order = append(order, e.File)
+		}
+		byFile[e.File] = append(byFile[e.File], e)
+	}
+	for _, p := range order {
+		s, err := get(p)
+		if err != nil {
+			return nil, err
+		}
+		if s.after == nil && !s.existed {
+			s.after = []byte{}
+		}
+		out, err := ApplyEdits(s.after, byFile[p])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		s.after = out
+	}
+	for _, p := range fix.Deletes {
+		s, err := get(p)
+		if err != nil {
+			return nil, err
+		}
+		s.after = nil
+	}
+	var out []Change
+	for p, s := range files {
+		var before []byte
+		if s.existed {
+			before = s.before
+		}
+		if s.existed && s.after != nil && bytes.Equal(before, s.after) {
+			continue
+		}
+		if !s.existed && s.after == nil {
+			continue
+		}
+		out = append(out, Change{File: p, Before: before, After: s.after})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
+	return out, nil
+}
+
+func isNotExist(err error) bool {
+	return err != nil && (errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "not a directory"))
+}
+
+// ApplyEdits applies text edits of one file. Edits must not overlap.
+func ApplyEdits(src []byte, edits []diag.Edit) ([]byte, error) {
+	type span struct {
+		start, end int
+		text       string
+	}
+	spans := make([]span, 0, len(edits))
+	for _, e := range edits {
+		s, err := offsetOf(src, e.Range.Start)
+		if err != nil {
+			return nil, err
+		}
+		en, err := offsetOf(src, e.Range.End)
+		if err != nil {
+			return nil, err
+		}
+		if en < s {
+			return nil, fmt.Errorf("edit ends before it starts (line %d)", e.Range.Start.Line)
+		}
+		spans = append(spans, span{s, en, e.NewText})
+	}
+	sort.SliceStable(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
+	var b bytes.Buffer
+	last := 0
+	for _, sp := range spans {
+		if sp.start < last {
+			return nil, fmt.Errorf("overlapping edits at byte %d", sp.start)
+		}
+		b.Write(src[last:sp.start])
+		b.WriteString(sp.text)
+		last = sp.end
+	}
+	b.Write(src[last:])
+	return b.Bytes(), nil
+}
+
+// offsetOf turns a position into a byte offset, trusting Offset when it
+// agrees with Line (positions built by yamlfile carry both).
+func offsetOf(src []byte, p diag.Pos) (int, error) {
+	if p.Line <= 0 {
+		if p.Offset < 0 || p.Offset > len(src) {
+			return 0, fmt.Errorf("offset %d outside the file", p.Offset)
+		}
+		return p.Offset, nil
+	}
+	line, off := 1, 0
+	for line < p.Line {
+		i := bytes.IndexByte(src[off:], '\n')
+		if i < 0 {
+			if line+1 == p.Line && p.Col <= 1 {
+				return len(src), nil
+			}
+			return 0, fmt.Errorf("line %d outside the file (%d lines)", p.Line, line)
+		}
+		off += i + 1
+		line++
+	}
+	if p.Offset >= off && p.Offset <= len(src) && lineOf(src, p.Offset) == p.Line {
+		return p.Offset, nil
+	}
+	col := 1
+	for col < p.Col && off < len(src) && src[off] != '\n' {
+		_, n := utf8.DecodeRune(src[off:])
+		off += n
+		col++
+	}
+	return off, nil
+}
+
+func lineOf(src []byte, off int) int { return bytes.Count(src[:off], []byte{'\n'}) + 1 }
+
+// EditAt builds an edit replacing the bytes [start, end) of src.
+func EditAt(file string, src []byte, start, end int, text string) diag.Edit {
+	f := yamlfile.Lines(file, src)
+	return diag.Edit{File: file, Range: diag.Range{Start: f.PosOffset(start), End: f.PosOffset(end)}, NewText: text}
+}
+
+// Overlay lays changes over a filesystem: changed files read their new
+// content, deleted files are gone, new folders appear.
+func Overlay(base fs.FS, changes []Change) fs.FS {
+	o := &overlayFS{base: base, files: map[string][]byte{}, deleted: map[string]bool{}, dirs: map[string]bool{}}
+	for _, c := range changes {
+		if c.After == nil {
+			o.deleted[c.File] = true
+			continue
+		}
+		o.files[c.File] = c.After
+		for d := path.Dir(c.File); d != "."; d = path.Dir(d) {
+			o.dirs[d] = true
+		}
+	}
+	return o
+}
+
+type overlayFS struct {
+	base    fs.FS
+	files   map[string][]byte
+	deleted map[string]bool
+	dirs    map[string]bool
+}
+
+var modTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func (o *overlayFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	if data, ok := o.files[name]; ok {
+		return &memFile{info: memInfo{name: path.Base(name), size: int64(len(data))}, r: bytes.NewReader(data)}, nil
+	}
+	if o.deleted[name] {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	if o.dirs[name] || name == "." {
+		ents, err := o.ReadDir(name)
+		if err != nil {
+			return nil, err
+		}
+		return &memDir{info: memInfo{name: path.Base(name), dir: true}, ents: ents}, nil
+	}
+	f, err := o.base.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	if st, serr := f.Stat(); serr == nil && st.IsDir() {
+		f.Close()
+		ents, err := o.ReadDir(name)
+		if err != nil {
+			return nil, err
+		}
+		return &memDir{info: memInfo{name: path.Base(name), dir: true}, ents: ents}, nil
+	}
+	return f, nil
+}
+
+func (o *overlayFS) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	if data, ok := o.files[name]; ok {
+		return memInfo{name: path.Base(name), size: int64(len(data))}, nil
+	}
+	if o.deleted[name] {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	}
+	if o.dirs[name] {
+		return memInfo{name: path.Base(name), dir: true}, nil
+	}
+	return fs.Stat(o.base, name)
+}
+
+func (o *overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	byName := map[string]fs.DirEntry{}
+	ents, err := fs.ReadDir(o.base, name)
+	if err != nil && !o.dirs[name] && name != "." {
+		return nil, err
+	}
+	for _, e := range ents {
+		p := path.Join(name, e.Name())
+		if o.deleted[p] {
+			continue
+		}
+		byName[e.Name()] = e
+	}
+	for p, data := range o.files {
+		if path.Dir(p) == name {
+			byName[path.Base(p)] = fs.FileInfoToDirEntry(memInfo{name: path.Base(p), size: int64(len(data))})
+		}
+	}
+	for d := range o.dirs {
+		if path.Dir(d) == name {
+			if _, ok := byName[path.Base(d)]; !ok {
+				byName[path.Base(d)] = fs.FileInfoToDirEntry(memInfo{name: path.Base(d), dir: true})
+			}
+		}
+	}
+	out := make([]fs.DirEntry, 0, len(byName))
+	for _, e := range byName {
+		out = append(out, e)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+func (o *overlayFS) ReadFile(name string) ([]byte, error) {
+	if data, ok := o.files[name]; ok {
+		return append([]byte(nil), data...), nil
+	}
+	if o.deleted[name] {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	return fs.ReadFile(o.base, name)
+}
+
+type memInfo struct {
+	name string
+	size int64
+	dir  bool
+}
+
+func (m memInfo) Name() string { return m.name }
+func (m memInfo) Size() int64  { return m.size }
+func (m memInfo) Mode() fs.FileMode {
+	if m.dir {
+		return fs.ModeDir | 0o755
+	}
+	return 0o644
+}
+func (m memInfo) ModTime() time.Time { return modTime }
+func (m memInfo) IsDir() bool        { return m.dir }
+func (m memInfo) Sys() any           { return nil }
+
+type memFile struct {
+	info memInfo
+	r    *bytes.Reader
+}
+
+func (f *memFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *memFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *memFile) Close() error               { return nil }
+
+type memDir struct {
+	info memInfo
+	ents []fs.DirEntry
+	pos  int
+}
+
+func (d *memDir) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *memDir) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.name, Err: fs.ErrInvalid}
+}
+func (d *memDir) Close() error { return nil }
+func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {
+	rest := d.ents[d.pos:]
+	if n <= 0 {
+		d.pos = len(d.ents)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	d.pos += n
+	return rest[:n], nil
+}

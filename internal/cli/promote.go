@@ -1,0 +1,514 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	git "github.com/go-git/go-git/v5"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pin"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
+	"github.com/opencenter-cloud/gitops-hook/internal/report"
+)
+
+// workspace is the repository a writing command works on.
+type workspace struct {
+	root string
+	fsys *os.Root
+	opts analysis.Options
+}
+
+// openWorkspace finds the repository (the git top-level of the current
+// folder, else the folder itself), reads the configuration and builds the
+// analysis options.
+func (c *common) openWorkspace(env Env) (*workspace, error) {
+	root, err := findRoot(env.Dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg, res, err := c.setup(root, env)
+	if err != nil {
+		return nil, err
+	}
+	r, err := OpenDir(root)
+	if err != nil {
+		return nil, err
+	}
+	return &workspace{root: root, fsys: r, opts: analysis.Options{FS: r.FS(), Config: cfg, Origin: originURL(root), Sources: res}}, nil
+}
+
+// dirty lists which of files (or files below the given folders) have
+// uncommitted changes, when the repository is a git work tree.
+func dirty(root string, paths []string) ([]string, error) {
+	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	if err != nil {
+		return nil, nil // not a git repository: nothing to protect
+	}
+	wt, err := r.Worktree()
+	if err != nil {
+		return nil, nil
+	}
+	st, err := wt.Status()
+	if err != nil {
+		return nil, fmt.Errorf("git status of %s: %w", root, err)
+	}
+	var out []string
+	for file, s := range st {
+		if s.Worktree == git.Unmodified && s.Staging == git.Unmodified {
+			continue
+		}
+		for _, p := range paths {
+			if file == p || strings.HasPrefix(file, strings.TrimSuffix(p, "/")+"/") {
+				out = append(out, file)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+// writeChanges writes every change atomically: each file's new content
+// goes to a temporary file in its own folder, and only when all of them are
+// written are they renamed into place; deletions come last. On failure
+// before the renames, nothing is changed.
+func writeChanges(root string, changes []promote.Change) error {
+	type pending struct{ tmp, dst string }
+	var done []pending
+	var made []string
+	cleanup := func() {
+		for _, p := range done {
+			os.Remove(p.tmp)
+		}
+		for i := len(made) - 1; i >= 0; i-- {
+			os.Remove(made[i])
+		}
+	}
+	for _, c := range changes {
+		if c.After == nil {
+			continue
+		}
+		if !validRel(c.File) {
+			cleanup()
+			return fmt.Errorf("%s: refusing to write outside the repository", c.File)
+		}
+		dst := filepath.Join(root, filepath.FromSlash(c.File))
+		dir := filepath.Dir(dst)
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			// Remember the folders made so a failure can remove them.
+			var missing []string
+			for d := dir; d != root; d = filepath.Dir(d) {
+				if _, err := os.Stat(d); err == nil {
+					break
+				}
+				missing = append(missing, d)
+			}
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				cleanup()
+				return fmt.Errorf("%s: %w", c.File, err)
+			}
+			for i := len(missing) - 1; i >= 0; i-- {
+				made = append(made, missing[i])
+			}
+		}
+		mode := os.FileMode(0o644)
+		if st, err := os.Stat(dst); err == nil {
+			mode = st.Mode().Perm()
+		}
+		tmp, err := os.CreateTemp(dir, "."+filepath.Base(dst)+".gitops-*")
+		if err != nil {
+			cleanup()
+			return fmt.Errorf("%s: %w", c.File, err)
+		}
+		done = append(done, pending{tmp.Name(), dst})
+		_, werr := tmp.Write(c.After)
+		if werr == nil {
+			werr = tmp.Sync()
+		}
+		if cerr := tmp.Close(); werr == nil {
+			werr = cerr
+		}
+		if werr == nil {
+			werr = os.Chmod(tmp.Name(), mode)
+		}
+		if werr != nil {
+			cleanup()
+			return fmt.Errorf("%s: %w", c.File, werr)
+		}
+	}
+	for i, p := range done {
+		if err := os.Rename(p.tmp, p.dst); err != nil {
+			for _, q := range done[i:] {
+				os.Remove(q.tmp)
+			}
+			return fmt.Errorf("%s: %w (%d of %d files written)", p.dst, err, i, len(done))
+		}
+	}
+	for _, c := range changes {
+		if c.After != nil {
+			continue
+		}
+		if !validRel(c.File) {
+			return fmt.Errorf("%s: refusing to delete outside the repository", c.File)
+		}
+		if err := os.Remove(filepath.Join(root, filepath.FromSlash(c.File))); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%s: %w", c.File, err)
+		}
+	}
+	return nil
+}
+
+func validRel(p string) bool {
+	c := path.Clean(p)
+	return c == p && c != "." && !strings.HasPrefix(c, "../") && c != ".." && !strings.HasPrefix(c, "/") && !strings.HasPrefix(c, ".git/")
+}
+
+func printDiff(w io.Writer, changes []promote.Change) {
+	for _, c := range changes {
+		fmt.Fprint(w, promote.UnifiedDiff(c))
+	}
+}
+
+func printFindings(w io.Writer, title string, ds []diag.Diagnostic) {
+	if len(ds) == 0 {
+		return
+	}
+	fmt.Fprintln(w, title)
+	for _, d := range ds {
+		fmt.Fprintf(w, "  %s:%d:%d: %s: %s [%s]\n", d.File, d.Range.Start.Line, d.Range.Start.Col, d.Severity, d.Message, d.Rule)
+	}
+}
+
+func runPromote(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("promote", env)
+	var c common
+	c.register(fs)
+	from := fs.String("from", "", "environment (cluster) to promote from")
+	to := fs.String("to", "", "environment (cluster) to promote to")
+	dry := fs.Bool("dry-run", false, "print the unified diff instead of writing")
+	force := fs.Bool("force", false, "write even when the promotion introduces errors")
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, "Usage: gitops-hook promote SERVICE --from CLUSTER --to CLUSTER [--dry-run] [--force]\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "gitops-hook promote: "+format+"\n", a...)
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		return fail("want exactly one SERVICE, got %d", len(pos))
+	}
+	if *from == "" || *to == "" {
+		return fail("--from and --to are required")
+	}
+	if c.format != "text" && c.format != "json" {
+		return fail("--format %s: promote prints text or json", c.format)
+	}
+	ws, err := c.openWorkspace(env)
+	if err != nil {
+		return fail("%v", err)
+	}
+	plan, err := promote.Promote(ctx, promote.Options{Analysis: ws.opts, Service: pos[0], From: *from, To: *to})
+	if err != nil {
+		return fail("%v", err)
+	}
+	if !*dry {
+		if d, err := dirty(ws.root, promote.Files(plan.Fix)); err != nil {
+			return fail("%v", err)
+		} else if len(d) > 0 {
+			return fail("uncommitted changes in %s: commit or stash them first", strings.Join(d, ", "))
+		}
+	}
+	return finishPlan(env, c.format, "promote", plan.Fix.Title, plan.Changes, plan.Notes, plan.Review, plan.NewErrors, *dry, *force, ws.root)
+}
+
+// finishPlan prints a computed fix and, unless dry, writes it when it
+// introduces no error (or --force).
+func finishPlan(env Env, format, cmd, title string, changes []promote.Change, notes []string, review, newErrs []diag.Diagnostic, dry, force bool, root string) int {
+	if format == "json" {
+		type jchange struct {
+			File   string `json:"file"`
+			Action string `json:"action"`
+			Diff   string `json:"diff"`
+		}
+		out := struct {
+			Title     string    `json:"title"`
+			Changes   []jchange `json:"changes"`
+			Notes     []string  `json:"notes"`
+			Review    any       `json:"review"`
+			NewErrors any       `json:"newErrors"`
+			Written   bool      `json:"written"`
+		}{Title: title, Notes: notes, Review: jsonDiags(review), NewErrors: jsonDiags(newErrs), Changes: []jchange{}}
+		if out.Notes == nil {
+			out.Notes = []string{}
+		}
+		for _, c := range changes {
+			out.Changes = append(out.Changes, jchange{c.File, action(c), promote.UnifiedDiff(c)})
+		}
+		code := ExitOK
+		if !dry && (len(newErrs) == 0 || force) {
+			if err := writeChanges(root, changes); err != nil {
+				fmt.Fprintf(env.Stderr, "gitops-hook %s: %v\n", cmd, err)
+				return ExitUsage
+			}
+			out.Written = true
+		} else if len(newErrs) > 0 {
+			code = ExitFinding
+		}
+		if writeJSONOut(env, out) != ExitOK {
+			return ExitUsage
+		}
+		return code
+	}
+	w := env.Stdout
+	if dry {
+		printDiff(w, changes)
+	}
+	fmt.Fprintf(w, "%s: %d file(s)\n", title, len(changes))
+	for _, c := range changes {
+		fmt.Fprintf(w, "  %-7s %s\n", action(c), c.File)
+	}
+	for _, n := range notes {
+		fmt.Fprintf(w, "note: %s\n", n)
+	}
+	printFindings(w, "to review (values that usually differ per environment):", review)
+	if len(newErrs) > 0 {
+		printFindings(w, "new errors this change would introduce:", newErrs)
+	}
+	switch {
+	case dry:
+		if len(newErrs) > 0 {
+			return ExitFinding
+		}
+		return ExitOK
+	case len(newErrs) > 0 && !force:
+		fmt.Fprintf(env.Stderr, "gitops-hook %s: not written: %d new error(s); fix them or pass --force\n", cmd, len(newErrs))
+		return ExitFinding
+	case len(changes) == 0:
+		fmt.Fprintln(w, "nothing to change")
+		return ExitOK
+	}
+	if err := writeChanges(root, changes); err != nil {
+		fmt.Fprintf(env.Stderr, "gitops-hook %s: %v\n", cmd, err)
+		return ExitUsage
+	}
+	fmt.Fprintf(w, "written: %d file(s)\n", len(changes))
+	return ExitOK
+}
+
+func action(c promote.Change) string {
+	switch {
+	case c.Before == nil:
+		return "create"
+	case c.After == nil:
+		return "delete"
+	}
+	return "modify"
+}
+
+func jsonDiags(ds []diag.Diagnostic) any {
+	if len(ds) == 0 {
+		return []struct{}{}
+	}
+	return report.JSON(ds)
+}
+
+func runPin(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("pin", env)
+	var c common
+	c.register(fs)
+	prev := fs.Bool("previous", false, "pin the tag before the current one")
+	next := fs.Bool("next", false, "pin the tag after the current one")
+	tag := fs.String("tag", "", "pin this tag")
+	cluster := fs.String("cluster", "", "only the sources of this cluster")
+	reject := fs.Bool("reject", false, "record the abandoned tag in .gitops.yaml rejectedTags")
+	dry := fs.Bool("dry-run", false, "print the unified diff and the damage instead of writing")
+	force := fs.Bool("force", false, "write even when the new tag breaks something")
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, "Usage: gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject] [--dry-run] [--force]\n\nSOURCE is a GitRepository name or a repository URL (all its sources).\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "gitops-hook pin: "+format+"\n", a...)
+		return ExitUsage
+	}
+	if len(pos) != 1 {
+		return fail("want exactly one SOURCE, got %d", len(pos))
+	}
+	n := 0
+	for _, b := range []bool{*prev, *next, *tag != ""} {
+		if b {
+			n++
+		}
+	}
+	if n != 1 {
+		return fail("give exactly one of --previous, --next, --tag T")
+	}
+	if c.format != "text" && c.format != "json" {
+		return fail("--format %s: pin prints text or json", c.format)
+	}
+	ws, err := c.openWorkspace(env)
+	if err != nil {
+		return fail("%v", err)
+	}
+	plan, err := pin.Pin(ctx, pin.Options{Analysis: ws.opts, Source: pos[0], Cluster: *cluster, Previous: *prev, Next: *next, Tag: *tag, Reject: *reject})
+	if err != nil {
+		return fail("%v", err)
+	}
+	if !*dry {
+		if d, err := dirty(ws.root, promote.Files(plan.Fix)); err != nil {
+			return fail("%v", err)
+		} else if len(d) > 0 {
+			return fail("uncommitted changes in %s: commit or stash them first", strings.Join(d, ", "))
+		}
+	}
+	notes := plan.Notes
+	for _, t := range plan.Targets {
+		notes = append(notes, fmt.Sprintf("%s: GitRepository %s %s -> %s", t.File, t.Name, t.From, t.To))
+	}
+	title := plan.Fix.Title
+	if title == "" {
+		title = "Pin " + pos[0]
+	}
+	return finishPlan(env, c.format, "pin", title, plan.Changes, notes, nil, plan.NewErrors, *dry, *force, ws.root)
+}
+
+func runDiff(ctx context.Context, args []string, env Env) int {
+	fs := newFlagSet("diff", env)
+	var c common
+	c.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, "Usage: gitops-hook diff [A B] [--format text|json]\n\nWith A and B: per service, the files that differ, the tags each pins, and services in only one.\nWithout: every service by every environment.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return ExitOK
+		}
+		return ExitUsage
+	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(env.Stderr, "gitops-hook diff: "+format+"\n", a...)
+		return ExitUsage
+	}
+	if len(pos) != 0 && len(pos) != 2 {
+		return fail("want two environments or none, got %d", len(pos))
+	}
+	if c.format != "text" && c.format != "json" {
+		return fail("--format %s: diff prints text or json", c.format)
+	}
+	ws, err := c.openWorkspace(env)
+	if err != nil {
+		return fail("%v", err)
+	}
+	snap := analysis.Load(ctx, ws.opts, ws.opts.Config)
+	if len(pos) == 2 {
+		d, err := promote.Compare(snap, pos[0], pos[1])
+		if err != nil {
+			return fail("%v", err)
+		}
+		if c.format == "json" {
+			return writeJSONOut(env, d)
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "SERVICE\tDIFFERING FILES\t%s PINS\t%s PINS\n", d.A, d.B)
+		for _, s := range d.Services {
+			files := "(same)"
+			if len(s.Files) > 0 {
+				files = strings.Join(s.Files, ", ")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Service, files, orDash(s.PinsA), orDash(s.PinsB))
+		}
+		tw.Flush()
+		if len(d.OnlyA) > 0 {
+			fmt.Fprintf(env.Stdout, "only in %s: %s\n", d.A, strings.Join(d.OnlyA, ", "))
+		}
+		if len(d.OnlyB) > 0 {
+			fmt.Fprintf(env.Stdout, "only in %s: %s\n", d.B, strings.Join(d.OnlyB, ", "))
+		}
+		return ExitOK
+	}
+	m, err := promote.EnvMatrix(snap)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if c.format == "json" {
+		return writeJSONOut(env, m)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprint(tw, "SERVICE")
+	for _, e := range m.Envs {
+		fmt.Fprintf(tw, "\t%s", e)
+	}
+	fmt.Fprintln(tw)
+	for _, s := range m.Services {
+		fmt.Fprint(tw, s)
+		for _, cell := range m.Cells[s] {
+			fmt.Fprintf(tw, "\t%s", cellText(cell))
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	return ExitOK
+}
+
+func orDash(ss []string) string {
+	if len(ss) == 0 {
+		return "-"
+	}
+	return strings.Join(ss, ", ")
+}
+
+// cellText shows the refs pinned (without source names) and how the cell
+// compares with the environment before.
+func cellText(c promote.Cell) string {
+	if !c.Present {
+		return "-"
+	}
+	refs := map[string]bool{}
+	var list []string
+	for _, p := range c.Pins {
+		_, ref, _ := strings.Cut(p, "@")
+		if !refs[ref] {
+			refs[ref] = true
+			list = append(list, ref)
+		}
+	}
+	s := "present"
+	if len(list) > 0 {
+		s = strings.Join(list, ",")
+	}
+	switch c.Status {
+	case "same":
+		s += " (same)"
+	case "different":
+		s += fmt.Sprintf(" (%d differ)", c.Differ)
+	case "new":
+		s += " (new)"
+	}
+	return s
+}

@@ -1,0 +1,115 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+)
+
+var sample = []diag.Diagnostic{{
+	Rule: "flux/path-not-found", Severity: diag.Error, File: "a/b.yaml",
+	Range:   diag.Range{Start: diag.Pos{Line: 3, Col: 9}, End: diag.Pos{Line: 3, Col: 20}},
+	Message: "path \"x\" does not exist, 100%\nreally",
+	Related: []diag.Related{{File: "base/x.yaml", Range: diag.Range{Start: diag.Pos{Line: 1, Col: 1}}, Message: "here"}},
+}, {
+	Rule: "tag/unverified", Severity: diag.Info, File: "c.yaml",
+	Range: diag.Range{Start: diag.Pos{Line: 1, Col: 1}, End: diag.Pos{Line: 1, Col: 5}}, Message: "m",
+}}
+
+func TestText(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "text", sample, 7, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.HasPrefix(out, "a/b.yaml:3:9: error: path \"x\" does not exist") || !strings.Contains(out, "[flux/path-not-found]") {
+		t.Errorf("text:\n%s", out)
+	}
+	if !strings.Contains(out, "1 error, 0 warnings, 1 info in 7 files") {
+		t.Errorf("summary:\n%s", out)
+	}
+	if strings.Contains(out, "\x1b[") {
+		t.Error("colour without Color")
+	}
+}
+
+func TestJSONShape(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "json", sample, 7, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	d := doc["diagnostics"].([]any)[0].(map[string]any)
+	for k, want := range map[string]any{"file": "a/b.yaml", "line": 3.0, "column": 9.0, "endLine": 3.0, "endColumn": 20.0, "severity": "error", "rule": "flux/path-not-found"} {
+		if d[k] != want {
+			t.Errorf("%s = %v, want %v", k, d[k], want)
+		}
+	}
+	s := doc["summary"].(map[string]any)
+	if s["errors"] != 1.0 || s["infos"] != 1.0 || s["files"] != 7.0 {
+		t.Errorf("summary %v", s)
+	}
+	// An empty result is an empty list, not null.
+	b.Reset()
+	Write(&b, "json", nil, 0, Options{})
+	if !strings.Contains(b.String(), `"diagnostics": []`) {
+		t.Errorf("empty: %s", b.String())
+	}
+}
+
+func TestSARIF(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "sarif", sample, 7, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Version string
+		Runs    []struct {
+			Tool struct {
+				Driver struct{ Rules []struct{ ID string } }
+			}
+			Results []struct {
+				RuleID, Level string
+				Locations     []struct {
+					PhysicalLocation struct {
+						ArtifactLocation struct{ URI string }
+						Region           struct{ StartLine, StartColumn int }
+					}
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `"text": "path`) {
+		t.Error("SARIF messages need a lowercase text property")
+	}
+	if doc.Version != "2.1.0" || len(doc.Runs) != 1 || len(doc.Runs[0].Results) != 2 {
+		t.Fatalf("%+v", doc)
+	}
+	r := doc.Runs[0].Results[0]
+	if r.RuleID != "flux/path-not-found" || r.Level != "error" || r.Locations[0].PhysicalLocation.Region.StartLine != 3 {
+		t.Errorf("%+v", r)
+	}
+	if doc.Runs[0].Results[1].Level != "note" || len(doc.Runs[0].Tool.Driver.Rules) < 30 {
+		t.Errorf("levels or rules: %+v", doc.Runs[0])
+	}
+}
+
+func TestGitHubEscapes(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "github", sample[:1], 1, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "::error file=a/b.yaml,line=3,col=9,endLine=3,endColumn=20,title=flux/path-not-found::path \"x\" does not exist, 100%25%0Areally\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+}
