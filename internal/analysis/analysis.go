@@ -39,6 +39,10 @@ type Options struct {
 	// Schemas keeps a schema validator across runs while the set of CRDs
 	// is unchanged. nil: one for this call, removed when it returns.
 	Schemas *Schemas
+	// Changed, when not nil, scopes the report to what a change affects
+	// (see ScopeOf): repository paths staged by a commit, deleted and
+	// renamed-from paths included. Nil reports everything.
+	Changed []string
 }
 
 // Result is the outcome of one analysis.
@@ -124,6 +128,7 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	for _, c := range snap.Clusters {
 		res.Clusters = append(res.Clusters, c.Name)
 	}
+	all = applyScope(snap, opts.Changed, all)
 	res.Diagnostics = finish(snap.Repo, cfg, all, opts.Rules)
 	return res, nil
 }

@@ -68,6 +68,7 @@ Common flags:
   --rule ID                           report only this rule (repeatable)
   --schema-location DIR|TEMPLATE      JSON schemas for kinds the repository has no CRD for, read before the
                                       built-in Kubernetes schemas (a folder, or a kubeconform path template)
+  --fix                               (check, run) apply the safe fixes to the working tree, never to the index
 
 Exit codes: 0 no error, 1 at least one error (or warning with --strict), 2 the tool could not run.
 `
@@ -338,6 +339,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("check", env)
 	var c common
 	c.register(fs)
+	fix := fs.Bool("fix", false, "apply the safe fixes to the files")
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the git top-level of the current folder, else the current folder).\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -398,6 +400,12 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, report.Options{Color: c.color(env)}); err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook: writing output: %v\n", err)
 		return ExitUsage
+	}
+	if *fix {
+		if _, err := applyFixes(root, result.Diagnostics, nil, env.Stderr); err != nil {
+			fmt.Fprintf(env.Stderr, "gitops-hook check: --fix: %v\n", err)
+			return ExitUsage
+		}
 	}
 	return c.exitFor(result.Diagnostics)
 }

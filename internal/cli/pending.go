@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 )
@@ -15,11 +14,3 @@ func writeJSONOut(env Env, v any) int {
 	}
 	return ExitOK
 }
-
-func notYet(env Env, cmd string) int {
-	fmt.Fprintf(env.Stderr, "gitops-hook %s: not available in this build\n", cmd)
-	return ExitUsage
-}
-
-func runHook(ctx context.Context, args []string, env Env) int { return notYet(env, "run") }
-func runInstall(args []string, env Env, uninstall bool) int   { return notYet(env, "install") }
