@@ -98,6 +98,7 @@ func builtinSchemas() (defs map[string]any, kinds map[gvk]string, err error) {
 		}
 		defs[name] = strictify(def, true)
 	}
+	addNewer(defs, kinds)
 	return defs, kinds, nil
 }
 
@@ -106,35 +107,44 @@ func builtinSchemas() (defs map[string]any, kinds map[gvk]string, err error) {
 // only the first level of errors, which would stop at a $ref. A reference
 // cycle (only JSONSchemaProps has one) is cut with an open schema.
 func standalone(defs map[string]any, name string) any {
-	var inline func(v any, stack []string) any
-	inline = func(v any, stack []string) any {
+	// names is set for a map of property names to schemas, whose keys are
+	// fields (a field may be called "description"), not keywords.
+	var inline func(v any, stack []string, names bool) any
+	inline = func(v any, stack []string, names bool) any {
 		switch t := v.(type) {
 		case []any:
 			out := make([]any, len(t))
 			for i, x := range t {
-				out[i] = inline(x, stack)
+				out[i] = inline(x, stack, false)
 			}
 			return out
 		case map[string]any:
+			if names {
+				out := make(map[string]any, len(t))
+				for k, x := range t {
+					out[k] = inline(x, stack, false)
+				}
+				return out
+			}
 			if ref, ok := t["$ref"].(string); ok {
 				target, found := strings.CutPrefix(ref, "#/definitions/")
 				if !found || slices.Contains(stack, target) {
 					return map[string]any{}
 				}
-				return inline(defs[target], append(stack, target))
+				return inline(defs[target], append(stack, target), false)
 			}
 			out := make(map[string]any, len(t))
 			for k, x := range t {
 				if k == "description" || k == "x-kubernetes-group-version-kind" {
 					continue // size, not meaning
 				}
-				out[k] = inline(x, stack)
+				out[k] = inline(x, stack, k == "properties" || k == "patternProperties")
 			}
 			return out
 		}
 		return v
 	}
-	return inline(defs[name], []string{name})
+	return inline(defs[name], []string{name}, false)
 }
 
 func str(v any) string { s, _ := v.(string); return s }
