@@ -183,8 +183,15 @@ func (r *Repo) isBootstrapDir(d string) bool {
 // SelfApplying lists the Flux Kustomizations of the repository whose
 // spec.path holds the file that defines them: the entry point that
 // bootstrap applies, whose source is therefore this repository.
+//
+// A Kustomization that reads the root of its source (no spec.path, or "./")
+// holds itself whatever that source is, so it is only taken as the entry
+// point when nothing says its source is another repository: a source pinned
+// to a tag, semver or commit (a repository syncing itself follows a
+// branch), or one that differs from the source of the entry points found
+// below the root.
 func (r *Repo) SelfApplying() []*Object {
-	var out []*Object
+	var out, atRoot []*Object
 	for _, o := range r.Objects {
 		if !o.IsFluxKustomization() || yamlfile.Str(o.Node(), "spec", "sourceRef", "kind") != "GitRepository" {
 			continue
@@ -197,13 +204,45 @@ func (r *Repo) SelfApplying() []*Object {
 		if !ok {
 			continue
 		}
-		if dir == "." || strings.HasPrefix(o.File.Path, dir+"/") {
+		if dir == "." {
+			if !r.pinnedSource(o) {
+				atRoot = append(atRoot, o)
+			}
+			continue
+		}
+		if strings.HasPrefix(o.File.Path, dir+"/") {
 			if exists, isDir := r.View.Stat(dir); exists && isDir {
 				out = append(out, o)
 			}
 		}
 	}
+	sources := map[string]bool{}
+	for _, o := range out {
+		sources[yamlfile.Str(o.Node(), "spec", "sourceRef", "name")] = true
+	}
+	for _, o := range atRoot {
+		if len(out) == 0 || sources[yamlfile.Str(o.Node(), "spec", "sourceRef", "name")] {
+			out = append(out, o)
+		}
+	}
 	return out
+}
+
+// pinnedSource reports whether the GitRepository a Kustomization reads is
+// defined in the repository with a tag, semver or commit ref.
+func (r *Repo) pinnedSource(k *Object) bool {
+	name := yamlfile.Str(k.Node(), "spec", "sourceRef", "name")
+	for _, o := range r.Objects {
+		if o.Kind != "GitRepository" || o.Name != name {
+			continue
+		}
+		for _, f := range []string{"tag", "semver", "commit"} {
+			if yamlfile.Str(o.Node(), "spec", "ref", f) != "" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // SelfSources names the GitRepositories that self-applying Kustomizations
