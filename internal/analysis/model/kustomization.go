@@ -173,3 +173,35 @@ func IsRemote(s string) bool {
 	}
 	return strings.Contains(s, "?ref=") || strings.Contains(s, ".git//")
 }
+
+// IsPatch reports whether an entry names a patch file, whose objects are
+// fragments merged into others rather than objects of their own.
+func (e *Entry) IsPatch() bool {
+	switch e.Field {
+	case "patches", "patchesStrategicMerge", "patchesJson6902":
+		return true
+	}
+	return false
+}
+
+// PatchFiles lists the files that kustomizations of the repository name as
+// patches and never as resources.
+func (r *Repo) PatchFiles() map[string]bool {
+	patch, applied := map[string]bool{}, map[string]bool{}
+	for _, k := range r.Kustomizations {
+		for _, e := range k.Entries {
+			switch {
+			case e.IsPatch():
+				patch[e.Target] = true
+			case e.Applies():
+				applied[e.Target] = true
+			}
+		}
+	}
+	for p := range patch {
+		if applied[p] {
+			delete(patch, p)
+		}
+	}
+	return patch
+}

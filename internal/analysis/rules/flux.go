@@ -37,6 +37,7 @@ var gitURLRE = regexp.MustCompile(`^(http|https|ssh)://`)
 func repoObjects(c *Context) []*model.Object { return c.Repo.Objects }
 
 func checkFluxObjects(c *Context) {
+	patches := c.Repo.PatchFiles()
 	for _, o := range repoObjects(c) {
 		if !o.IsFlux() {
 			continue
@@ -69,7 +70,9 @@ func checkFluxObjects(c *Context) {
 			switch {
 			case ck != nil && rk != nil:
 				c.At("flux/helmrelease-chart", o.File, rk, fmt.Sprintf("HelmRelease %s sets both chart and chartRef; keep exactly one", o.Name))
-			case ck == nil && rk == nil:
+			case ck == nil && rk == nil && !patches[o.File.Path]:
+				// A patch (values for one environment) is merged into a
+				// HelmRelease that has the chart.
 				sk, _ := yamlfile.GetKV(n, "spec")
 				if sk == nil {
 					sk, _ = yamlfile.GetKV(n, "kind")
