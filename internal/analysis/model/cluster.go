@@ -349,6 +349,20 @@ func (b *builder) resolve(k *Applied) *Pull {
 			b.checkPath(p)
 			return p
 		}
+		if fi := b.c.syncedBy(kind, name, ns); fi != nil {
+			// The source the Flux Operator creates from a FluxInstance's
+			// spec.sync: this repository when the sync path is here (the
+			// repository is pushed as that artifact), else not followed.
+			p.Implicit = true
+			syncPath, _ := view.Clean(yamlfile.Str(fi.Obj.Node(), "spec", "sync", "path"))
+			if ok, isDir := b.repo.View.Stat(syncPath); kind == "GitRepository" || (ok && isDir) {
+				p.View = b.repo.View
+				b.checkPath(p)
+			} else {
+				p.Skipped = "the " + kind + " of FluxInstance " + fi.Obj.Name + " is not this repository"
+			}
+			return p
+		}
 		return nil
 	}
 	p.Source = src
@@ -401,6 +415,33 @@ func (c *Cluster) definesFluxSystem() bool {
 		}
 	}
 	return false
+}
+
+// syncedBy returns the FluxInstance applied to the cluster whose spec.sync
+// makes the source kind/name/ns (named after the instance's namespace
+// unless spec.sync.name says otherwise), or nil.
+func (c *Cluster) syncedBy(kind, name, ns string) *Applied {
+	for _, a := range c.Applied {
+		if a.Obj.Kind != "FluxInstance" || !strings.HasPrefix(a.Obj.APIVersion, "fluxcd.controlplane.io/") {
+			continue
+		}
+		sync := yamlfile.Get(a.Obj.Node(), "spec", "sync")
+		if sync == nil || yamlfile.Str(sync, "kind") != kind {
+			continue
+		}
+		fiNS := a.Namespace
+		if fiNS == "" {
+			fiNS = "flux-system"
+		}
+		syncName := yamlfile.Str(sync, "name")
+		if syncName == "" {
+			syncName = fiNS
+		}
+		if syncName == name && (ns == "" || ns == fiNS) {
+			return a
+		}
+	}
+	return nil
 }
 
 // Reaches reports whether the cluster read file p of view v.

@@ -14,7 +14,9 @@ import (
 
 // valuesRef is one valuesFrom entry of a HelmRelease applied to a cluster.
 type valuesRef struct {
-	hr       *model.Applied
+	hr       *model.Applied // the HelmRelease, or the ResourceSet templating it
+	hrName   string
+	ns       string // namespace of the HelmRelease; "" when unknown
 	kind     string
 	name     string
 	key      string
@@ -28,14 +30,37 @@ func clusterValuesRefs(cl *model.Cluster) []valuesRef {
 		if !a.Obj.Is("helm", "HelmRelease") {
 			continue
 		}
-		for _, it := range yamlfile.Items(yamlfile.Get(a.Obj.Node(), "spec", "valuesFrom")) {
-			r := valuesRef{hr: a, kind: yamlfile.Str(it, "kind"), name: yamlfile.Str(it, "name"),
-				key: yamlfile.Str(it, "valuesKey"), optional: yamlfile.Str(it, "optional") == "true", node: it}
-			if r.key == "" {
-				r.key = "values.yaml"
-			}
-			out = append(out, r)
+		out = appendValuesRefs(out, a, a.Obj.Name, a.Namespace, a.Obj.Node())
+	}
+	// A Flux Operator ResourceSet applies the HelmReleases of its template.
+	for _, a := range cl.Applied {
+		if a.Obj.Kind != "ResourceSet" || !strings.HasPrefix(a.Obj.APIVersion, "fluxcd.controlplane.io/") {
+			continue
 		}
+		for _, t := range yamlfile.Items(yamlfile.Get(a.Obj.Node(), "spec", "resources")) {
+			if yamlfile.Str(t, "kind") != "HelmRelease" {
+				continue
+			}
+			ns := yamlfile.Str(t, "metadata", "namespace")
+			if strings.Contains(ns, "<<") {
+				ns = "" // templated
+			} else if ns == "" {
+				ns = a.Namespace
+			}
+			out = appendValuesRefs(out, a, yamlfile.Str(t, "metadata", "name"), ns, t)
+		}
+	}
+	return out
+}
+
+func appendValuesRefs(out []valuesRef, a *model.Applied, name, ns string, hr *yaml.Node) []valuesRef {
+	for _, it := range yamlfile.Items(yamlfile.Get(hr, "spec", "valuesFrom")) {
+		r := valuesRef{hr: a, hrName: name, ns: ns, kind: yamlfile.Str(it, "kind"), name: yamlfile.Str(it, "name"),
+			key: yamlfile.Str(it, "valuesKey"), optional: yamlfile.Str(it, "optional") == "true", node: it}
+		if r.key == "" {
+			r.key = "values.yaml"
+		}
+		out = append(out, r)
 	}
 	return out
 }
@@ -53,7 +78,7 @@ func checkValues(c *Context) {
 			}
 			var readers []valuesRef
 			for _, r := range refs {
-				if r.kind == gen.Kind && r.name == gen.Name && nsMatch(r.hr.Namespace, g.Namespace) {
+				if r.kind == gen.Kind && r.name == gen.Name && nsMatch(r.ns, g.Namespace) {
 					readers = append(readers, r)
 				}
 			}
@@ -62,7 +87,7 @@ func checkValues(c *Context) {
 				checkGeneratorKeys(c, gen, readers)
 				if !gen.DisableHash && !rewritesValuesFrom(gen.K) {
 					d := c.At("values/hash-suffix", gen.K.File, gen.NameNode,
-						fmt.Sprintf("%s %s is read by name from HelmRelease %s's valuesFrom, but kustomize appends a content hash to its name; the HelmRelease never finds it", gen.Kind, gen.Name, readers[0].hr.Obj.Name))
+						fmt.Sprintf("%s %s is read by name from HelmRelease %s's valuesFrom, but kustomize appends a content hash to its name; the HelmRelease never finds it", gen.Kind, gen.Name, readers[0].hrName))
 					if fx, ok := hashFix(gen); ok {
 						d.Fixes = append(d.Fixes, fx)
 					}
@@ -97,7 +122,7 @@ func reportUnconsumed(c *Context, cl *model.Cluster, g *model.GenApplied, refs [
 	gen := g.Gen
 	var cands []valuesRef
 	for _, r := range refs {
-		if nsMatch(r.hr.Namespace, g.Namespace) && r.kind == gen.Kind && strings.Contains(r.name, "-values") {
+		if nsMatch(r.ns, g.Namespace) && r.kind == gen.Kind && strings.Contains(r.name, "-values") {
 			cands = append(cands, r)
 		}
 	}
@@ -112,10 +137,10 @@ func reportUnconsumed(c *Context, cl *model.Cluster, g *model.GenApplied, refs [
 	})
 	if len(cands) > 0 {
 		best := cands[0]
-		msg += fmt.Sprintf("; HelmRelease %s reads %s %q", best.hr.Obj.Name, best.kind, best.name)
+		msg += fmt.Sprintf("; HelmRelease %s reads %s %q", best.hrName, best.kind, best.name)
 		d.Fixes = append(d.Fixes, diag.Fix{Title: "Rename to " + best.name, Edits: []diag.Edit{Replace(gen.K.File, gen.NameNode, best.name)}})
 		for _, r := range cands[:1] {
-			d.Related = append(d.Related, related(labelOf(r.hr), r.hr.Obj.File.Path, r.hr.Obj.File, r.node, fmt.Sprintf("HelmRelease %s valuesFrom %s %s key %s", r.hr.Obj.Name, r.kind, r.name, r.key)))
+			d.Related = append(d.Related, related(labelOf(r.hr), r.hr.Obj.File.Path, r.hr.Obj.File, r.node, fmt.Sprintf("HelmRelease %s valuesFrom %s %s key %s", r.hrName, r.kind, r.name, r.key)))
 		}
 	}
 	d.Message = msg
@@ -147,8 +172,8 @@ func checkGeneratorKeys(c *Context, gen *model.Generator, readers []valuesRef) {
 			fixes = append(fixes, diag.Fix{Title: "Use key " + r.key, Edits: []diag.Edit{Replace(gen.K.File, k.Node, keepQuotes(k.Node, r.key+"="+strings.TrimSpace(file)))}})
 		}
 		d := c.At("values/override-not-consumed", gen.K.File, at,
-			fmt.Sprintf("HelmRelease %s reads key %q of %s %s, but the generator produces %s: the override is silently dropped", r.hr.Obj.Name, r.key, gen.Kind, gen.Name, describeKeys(have)), fixes...)
-		d.Related = append(d.Related, related(labelOf(r.hr), r.hr.Obj.File.Path, r.hr.Obj.File, r.node, "valuesFrom of HelmRelease "+r.hr.Obj.Name))
+			fmt.Sprintf("HelmRelease %s reads key %q of %s %s, but the generator produces %s: the override is silently dropped", r.hrName, r.key, gen.Kind, gen.Name, describeKeys(have)), fixes...)
+		d.Related = append(d.Related, related(labelOf(r.hr), r.hr.Obj.File.Path, r.hr.Obj.File, r.node, "valuesFrom of HelmRelease "+r.hrName))
 		return
 	}
 }
