@@ -3,9 +3,12 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/cli"
 )
@@ -18,10 +21,51 @@ func main() {
 	if fi, err := os.Stdout.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 		tty = true
 	}
+	stderr := os.Stderr
+	flush := quietKustomize()
 	code := cli.Run(ctx, os.Args[1:], cli.Env{
-		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: stderr,
 		Getenv: os.Getenv, Dir: wd, IsTTY: tty,
 	})
+	flush()
 	stop()
 	os.Exit(code)
+}
+
+// quietKustomize drops the deprecation notices kustomize prints straight to
+// os.Stderr while building ("# Warning: 'patchesJson6902' is deprecated"):
+// the analysis reports them as kustomize/deprecated-field, at their line.
+// Everything else written to os.Stderr passes through. The returned
+// function restores os.Stderr and waits for the copy to finish.
+func quietKustomize() func() {
+	real := os.Stderr
+	r, w, err := os.Pipe()
+	if err != nil {
+		return func() {}
+	}
+	os.Stderr = w
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		filterDeprecations(r, real)
+	}()
+	return func() {
+		os.Stderr = real
+		w.Close()
+		<-done
+		r.Close()
+	}
+}
+
+func filterDeprecations(r io.Reader, w io.Writer) {
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" && !(strings.HasPrefix(line, "# Warning: '") && strings.Contains(line, "is deprecated")) {
+			io.WriteString(w, line)
+		}
+		if err != nil {
+			return
+		}
+	}
 }
