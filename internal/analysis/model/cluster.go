@@ -38,6 +38,9 @@ type Pull struct {
 	Err      error  // the external source could not be read
 	Skipped  string // a source kind that is not followed, with why
 	PathOK   bool   // spec.path exists in the resolved view
+	// Artifact lists the folders of an ExternalArtifact built from this
+	// repository when spec.path is in none of them (PathOK is false).
+	Artifact []string
 }
 
 // Substituted reports whether spec.path holds ${var} placeholders.
@@ -368,10 +371,14 @@ func (b *builder) resolve(k *Applied) *Pull {
 	p.Source = src
 	switch {
 	case kind == "ExternalArtifact" && src.Obj.Kind == "ArtifactGenerator":
-		if rp, ok := artifactPath(src, name, p.Path); ok {
+		if rp, ok, dirs := artifactPath(src, name, p.Path); ok {
 			p.View = b.repo.View
 			p.Path = rp
 			b.checkPath(p)
+		} else if len(dirs) > 0 && !p.Substituted() && p.Path != "." {
+			// Every copy rule is known: the path is in none of them.
+			p.View = b.repo.View
+			p.Artifact = dirs
 		} else {
 			p.Skipped = "the artifact's content could not be mapped to this repository"
 		}
@@ -452,7 +459,10 @@ func (c *Cluster) Reaches(v *view.View, p string) bool { return c.Reached[v][p] 
 // rules ("@alias/dir/**" to "@artifact/target/"), when the alias is this
 // repository. Copies that keep the folder structure are the common case,
 // and relative references between the copied trees then resolve the same.
-func artifactPath(gen *Applied, artifact, p string) (string, bool) {
+//
+// When no rule holds p and every rule copies a folder of this repository,
+// dirs lists the artifact's folders: the path is certainly not in it.
+func artifactPath(gen *Applied, artifact, p string) (mapped string, ok bool, dirs []string) {
 	aliases := map[string]bool{}
 	for _, s := range yamlfile.Items(yamlfile.Get(gen.Obj.Node(), "spec", "sources")) {
 		if yamlfile.Str(s, "kind") == "GitRepository" && yamlfile.Str(s, "name") == "flux-system" {
@@ -464,14 +474,18 @@ func artifactPath(gen *Applied, artifact, p string) (string, bool) {
 			continue
 		}
 		best, bestLen := "", -1
+		complete := true
+		var all []string
 		for _, cp := range yamlfile.Items(yamlfile.Get(a, "copy")) {
 			from, to := yamlfile.Str(cp, "from"), yamlfile.Str(cp, "to")
 			alias, fromPath, ok := strings.Cut(strings.TrimPrefix(from, "@"), "/")
-			if !ok || !aliases[alias] || !strings.HasSuffix(fromPath, "**") {
+			if !ok || !aliases[alias] || !strings.HasSuffix(fromPath, "**") || strings.Contains(to, "${") {
+				complete = false
 				continue
 			}
 			fromDir := strings.Trim(strings.TrimSuffix(fromPath, "**"), "/")
 			toDir := strings.Trim(strings.TrimPrefix(to, "@artifact"), "/")
+			all = append(all, toDir+"/")
 			rest, ok := underDir(p, toDir)
 			if !ok || len(toDir) <= bestLen {
 				continue
@@ -480,10 +494,14 @@ func artifactPath(gen *Applied, artifact, p string) (string, bool) {
 		}
 		if bestLen >= 0 {
 			c, _ := view.Clean(best)
-			return c, true
+			return c, true, nil
 		}
+		if complete {
+			dirs = all
+		}
+		return "", false, dirs
 	}
-	return "", false
+	return "", false, nil
 }
 
 // underDir returns p relative to dir ("" or "." dir is the root).

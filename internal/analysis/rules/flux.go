@@ -173,6 +173,12 @@ func checkPulls(c *Context) {
 		if p.External {
 			where = pullLabel(p)
 		}
+		if len(p.Artifact) > 0 {
+			c.At("flux/path-not-found", o.File, p.PathNode,
+				fmt.Sprintf("path %q is in no folder of ExternalArtifact %s, which holds %s (see the copy rules of ArtifactGenerator %s)",
+					p.PathNode.Value, yamlfile.Str(o.Node(), "spec", "sourceRef", "name"), strings.Join(p.Artifact, ", "), p.Source.Obj.Name))
+			return
+		}
 		msg := fmt.Sprintf("path %q does not exist in %s", p.PathNode.Value, where)
 		var fixes []diag.Fix
 		if !p.External {
