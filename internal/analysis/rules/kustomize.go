@@ -61,16 +61,29 @@ func suggest(v *view.View, target string) string {
 	if ok, isDir := v.Stat(dir); !ok || !isDir {
 		return ""
 	}
-	best, bestD := "", len(base)/3+1
+	// Compare the names without their extension: a shared ".yaml" is no
+	// likeness ("monitor.yaml" is not a typo of "repository.yaml").
+	stem := strings.TrimSuffix(base, path.Ext(base))
+	best, bestD := "", len(stem)/3+1
 	for _, e := range v.ReadDir(dir) {
-		if d := editDistance(e.Name(), base); d > 0 && d <= bestD {
-			best, bestD = e.Name(), d
+		name := e.Name()
+		if d := editDistance(strings.TrimSuffix(name, path.Ext(name)), stem) + extDistance(name, base); name != base && d <= bestD {
+			best, bestD = name, d
 		}
 	}
 	if best == "" {
 		return ""
 	}
 	return path.Join(dir, best)
+}
+
+// extDistance is 0 for the same extension or .yaml against .yml, else 1.
+func extDistance(a, b string) int {
+	ea, eb := path.Ext(a), path.Ext(b)
+	if ea == eb || (view.IsYAML(a) && view.IsYAML(b)) {
+		return 0
+	}
+	return 1
 }
 
 func editDistance(a, b string) int {
