@@ -352,7 +352,71 @@ func checkNotApplied(c *Context) {
 				d.Fixes = append(d.Fixes, fx)
 			}
 		}
+		checkNotAppliedBelow(c, k, listed)
 	}
+}
+
+// checkNotAppliedBelow covers the layout where a kustomization lists one
+// Flux Kustomization file per app folder ("- ./grafana/ks.yaml"): an app
+// folder without a kustomization.yaml whose file of that name is listed
+// nowhere, and read by no build, is never applied.
+func checkNotAppliedBelow(c *Context, k *model.KFile, listed map[string]bool) {
+	names := map[string]bool{} // base names listed as <k.Dir>/<app>/<name>
+	for _, e := range k.Entries {
+		if e.Field != "resources" || e.Target == "" {
+			continue
+		}
+		if dir := path.Dir(e.Target); path.Dir(dir) == k.Dir && view.IsYAML(e.Target) {
+			names[path.Base(e.Target)] = true
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	for _, sub := range c.Repo.View.ReadDir(k.Dir) {
+		dir := path.Join(k.Dir, sub.Name())
+		if !sub.IsDir() || strings.HasPrefix(sub.Name(), ".") || listed[dir] || c.Repo.Kustomizations[dir] != nil {
+			continue
+		}
+		for name := range names {
+			p := path.Join(dir, name)
+			if listed[p] || reachedByAny(c, p) {
+				continue
+			}
+			f, err := c.Repo.View.YAML(p)
+			if err != nil {
+				continue
+			}
+			var first *model.Object
+			for _, o := range c.Repo.ObjectsIn(c.Repo.View, f) {
+				if o.IsFluxKustomization() {
+					first = o
+					break
+				}
+			}
+			if first == nil || commentedOut(k, path.Join(sub.Name(), name)) {
+				continue
+			}
+			_, at := yamlfile.GetKV(first.Node(), "metadata", "name")
+			if at == nil {
+				at, _ = yamlfile.GetKV(first.Node(), "kind")
+			}
+			rel := path.Join(sub.Name(), name)
+			d := c.At("flux/not-applied", f, at, fmt.Sprintf("%s %s is not listed in %s (which lists the other apps' %s), so Flux never applies it", first.Kind, first.Name, k.File.Path, name))
+			if fx, ok := addResourceFix(k, rel); ok {
+				d.Fixes = append(d.Fixes, fx)
+			}
+		}
+	}
+}
+
+func reachedByAny(c *Context, p string) bool {
+	for _, cl := range c.Clusters {
+		if cl.Reaches(c.Repo.View, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // listedFiles is every file some kustomization in the repository names.
