@@ -8,6 +8,7 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // Repo is everything read from the repository being analysed.
@@ -126,6 +127,12 @@ func (r *Repo) ClusterRoots() []ClusterRoot {
 			roots = append(roots, ClusterRoot{path.Base(parent), parent})
 		}
 	}
+	for _, dir := range r.operatorSyncPaths() {
+		if !seen[dir] {
+			seen[dir] = true
+			roots = append(roots, ClusterRoot{clusterName(dir), dir})
+		}
+	}
 	if len(roots) == 0 {
 		for _, k := range r.SelfApplying() {
 			dir, _ := view.Clean(yamlfile.Str(k.Node(), "spec", "path"))
@@ -154,6 +161,34 @@ func (r *Repo) ClusterRoots() []ClusterRoot {
 		}
 	}
 	return roots
+}
+
+// operatorSyncPaths lists the folders of this repository that a Flux
+// Operator FluxInstance syncs (spec.sync.path), written as the object or as
+// the values of the flux-instance Helm chart (values.instance.sync).
+func (r *Repo) operatorSyncPaths() []string {
+	var out []string
+	for _, o := range r.Objects {
+		var sync *yaml.Node
+		switch {
+		case o.Kind == "FluxInstance" && strings.HasPrefix(o.APIVersion, "fluxcd.controlplane.io/"):
+			sync = yamlfile.Get(o.Node(), "spec", "sync")
+		case o.Kind == "HelmRelease" && strings.HasPrefix(o.APIVersion, "helm.toolkit.fluxcd.io/"):
+			sync = yamlfile.Get(o.Node(), "spec", "values", "instance", "sync")
+		}
+		raw := yamlfile.Str(sync, "path")
+		if sync == nil || raw == "" || strings.Contains(raw, "${") {
+			continue
+		}
+		dir, ok := view.Clean(raw)
+		if !ok || dir == "." {
+			continue
+		}
+		if exists, isDir := r.View.Stat(dir); exists && isDir {
+			out = append(out, dir)
+		}
+	}
+	return out
 }
 
 // clusterName names a cluster after its entry folder, skipping the

@@ -481,6 +481,23 @@ type depEdge struct {
 	node *yaml.Node
 }
 
+// nearName returns the applied name closest to a misspelt one in the same
+// namespace, if it is within a typo's distance.
+func nearName(byName map[string][]*model.Applied, name, ns string) string {
+	best, bestD := "", len(name)/4+1
+	for cand, as := range byName {
+		for _, a := range as {
+			if ns != "" && a.Namespace != "" && a.Namespace != ns {
+				continue
+			}
+			if d := editDistance(cand, name); d > 0 && (d < bestD || d == bestD && cand < best) {
+				best, bestD = cand, d
+			}
+		}
+	}
+	return best
+}
+
 func checkDependsOn(c *Context) {
 	for _, cl := range c.Clusters {
 		for _, kind := range []string{"Kustomization", "HelmRelease"} {
@@ -519,8 +536,15 @@ func checkDependsOn(c *Context) {
 						}
 					}
 					if target == nil {
-						if a.Obj.View == c.Repo.View && !strings.Contains(name, "${") && !cl.HasUnresolved() && !definedButCutOff(c, cl, kind, name) {
+						// While some pull could not be followed, the name may
+						// be applied from there; a near miss of a known name
+						// is a typo all the same.
+						near := nearName(byName, name, ns)
+						if a.Obj.View == c.Repo.View && !strings.Contains(name, "${") && (near != "" || !cl.HasUnresolved()) && !definedButCutOff(c, cl, kind, name) {
 							msg := fmt.Sprintf("dependsOn %q (namespace %s) names no %s applied to cluster %s; %s %s will wait forever", name, nsOr(ns), kind, cl.Name, kind, a.Obj.Name)
+							if near != "" {
+								msg += fmt.Sprintf(" (did you mean %q?)", near)
+							}
 							c.At("flux/dependson-not-found", a.Obj.File, nn, msg)
 						}
 						continue

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -299,6 +300,10 @@ func (r *renderRun) vars(cl *model.Cluster, p *model.Pull) (vars map[string]stri
 		return nil, false
 	}
 	vars = map[string]string{}
+	if patchedByParent(p.K, "substituteFrom") || patchedByParent(p.K, "postBuild") {
+		// A parent's spec.patches adds variables this object does not show.
+		opaque = true
+	}
 	ns := p.K.Namespace
 	for _, it := range yamlfile.Items(yamlfile.Get(pb, "substituteFrom")) {
 		kind, name := yamlfile.Str(it, "kind"), yamlfile.Str(it, "name")
@@ -440,6 +445,9 @@ func (r *renderRun) buildError(j *renderJob) {
 		if ok, _ := j.v.Stat(f); ok && r.knownProblem(j.v, f) {
 			return
 		}
+	}
+	if nestedSubstitution(j.v, res.Err) {
+		return // ${A:-${B}}: a default that is itself a variable is not evaluated here
 	}
 	msg := fmt.Sprintf("kustomize build of %s fails: %v", r.label(j), res.Err)
 	kf, entry := r.errEntry(j)
@@ -842,4 +850,25 @@ func patchNode(root, target *yaml.Node, o *render.Object, ptr []string) *yaml.No
 		}
 	}
 	return nil
+}
+
+var (
+	substFromRE = regexp.MustCompile(`after substitution \(from ([^)]+)\)`)
+	nestedVarRE = regexp.MustCompile(`\$\{[^}]*\$\{`)
+)
+
+// nestedSubstitution reports whether a build failed while parsing an
+// object after postBuild substitution, and the file it came from nests a
+// variable in another's default (${A:-${B}}), which Flux evaluates but the
+// substitution here does not: the failure is the analysis's, not the user's.
+func nestedSubstitution(v *view.View, err error) bool {
+	if err == nil {
+		return false
+	}
+	m := substFromRE.FindStringSubmatch(err.Error())
+	if m == nil {
+		return false
+	}
+	data, rerr := v.Read(m[1])
+	return rerr == nil && nestedVarRE.Match(data)
 }
