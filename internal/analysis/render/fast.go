@@ -41,11 +41,53 @@ var clusterScopedKinds = map[string]bool{
 // errNotSimple sends a build to kustomize.
 var errNotSimple = errors.New("not a simple kustomization")
 
-// fastBuild assembles the objects of a simple kustomization (data is its
-// content, kf its FS-relative path) or returns errNotSimple.
+// pendingObject is an object collected from a kustomization tree, before
+// the Flux-level transformations.
+type pendingObject struct {
+	doc         map[string]any
+	node        *yaml.Node // as written; nil for generated objects
+	ns          string     // namespace set by the kustomizations; "" keeps the object's
+	origin      string
+	generatedBy string
+}
+
+// fastBuild assembles the objects of a simple kustomization tree (data is
+// the root kustomization's content, kf its FS-relative path) or returns
+// errNotSimple.
 func fastBuild(l *lazyFS, dir, kf string, data []byte, req Request, limits Limits) ([]Object, error) {
 	// commonAnnotations also reach pod templates: left to kustomize.
 	if len(req.Patches) > 0 || len(req.Images) > 0 || len(req.Components) > 0 || req.NamePrefix != "" || req.NameSuffix != "" || len(req.CommonAnnotations) > 0 {
+		return nil, errNotSimple
+	}
+	items, err := collect(l, dir, kf, data, map[string]bool{dir: true}, limits)
+	if err != nil {
+		return nil, err
+	}
+	objs := make([]Object, 0, len(items))
+	seen := map[string]bool{}
+	for _, it := range items {
+		ns := it.ns
+		if req.TargetNamespace != "" {
+			ns = req.TargetNamespace
+		}
+		o, err := finishObject(it.doc, it.node, ns, req, it.origin, it.generatedBy)
+		if err != nil {
+			return nil, err
+		}
+		id := o.APIVersion + "|" + o.Kind + "|" + o.Namespace + "|" + o.Name
+		if seen[id] {
+			return nil, errNotSimple // kustomize reports the duplicate
+		}
+		seen[id] = true
+		objs = append(objs, o)
+	}
+	return objs, nil
+}
+
+// collect gathers the objects of one kustomization and the kustomizations
+// it includes; stack holds the folders being collected, to refuse cycles.
+func collect(l *lazyFS, dir, kf string, data []byte, stack map[string]bool, limits Limits) ([]pendingObject, error) {
+	if len(stack) > 20 {
 		return nil, errNotSimple
 	}
 	var k map[string]any
@@ -65,24 +107,8 @@ func fastBuild(l *lazyFS, dir, kf string, data []byte, req Request, limits Limit
 		}
 		hashOff = true
 	}
-	ns, _ := k["namespace"].(string)
-	if req.TargetNamespace != "" {
-		ns = req.TargetNamespace
-	}
-	var objs []Object
-	seen := map[string]bool{}
-	add := func(o Object) error {
-		id := o.APIVersion + "|" + o.Kind + "|" + o.Namespace + "|" + o.Name
-		if seen[id] {
-			return errNotSimple // kustomize reports the duplicate
-		}
-		seen[id] = true
-		objs = append(objs, o)
-		if len(objs) > limits.MaxObjects {
-			return errNotSimple
-		}
-		return nil
-	}
+	levelNS, _ := k["namespace"].(string)
+	var items []pendingObject
 	res, _ := k["resources"].([]any)
 	if k["resources"] != nil && res == nil {
 		return nil, errNotSimple
@@ -93,21 +119,36 @@ func fastBuild(l *lazyFS, dir, kf string, data []byte, req Request, limits Limit
 			return nil, errNotSimple
 		}
 		p := cleanPath(path.Join(dir, entry))
-		if p == ".." || strings.HasPrefix(p, "../") || !l.Exists(abs(p)) || l.IsDir(abs(p)) {
+		if p == ".." || strings.HasPrefix(p, "../") || !l.Exists(abs(p)) {
 			return nil, errNotSimple
 		}
-		docs, err := readObjects(l, p)
-		if err != nil {
-			return nil, errNotSimple
-		}
-		for _, fo := range docs {
-			o, err := finishObject(fo.doc, fo.node, ns, req, p, "")
+		if l.IsDir(abs(p)) {
+			sub := findKustomization(l, p)
+			if sub == "" || stack[p] {
+				return nil, errNotSimple
+			}
+			subData, err := l.ReadFile(abs(sub))
+			if err != nil {
+				return nil, errNotSimple
+			}
+			stack[p] = true
+			got, err := collect(l, p, sub, subData, stack, limits)
+			delete(stack, p)
 			if err != nil {
 				return nil, err
 			}
-			if err := add(o); err != nil {
-				return nil, err
+			items = append(items, got...)
+		} else {
+			docs, err := readObjects(l, p)
+			if err != nil {
+				return nil, errNotSimple
 			}
+			for _, fo := range docs {
+				items = append(items, pendingObject{doc: fo.doc, node: fo.node, origin: p})
+			}
+		}
+		if len(items) > limits.MaxObjects {
+			return nil, errNotSimple
 		}
 	}
 	for _, gk := range []string{"secretGenerator", "configMapGenerator"} {
@@ -120,23 +161,20 @@ func fastBuild(l *lazyFS, dir, kf string, data []byte, req Request, limits Limit
 			if err != nil {
 				return nil, err
 			}
-			// The kustomization's namespace overrides the generator's.
-			genNS := ns
-			if genNS == "" {
-				if md, _ := doc["metadata"].(map[string]any); md != nil {
-					genNS, _ = md["namespace"].(string)
-				}
+			gns := ""
+			if md, _ := doc["metadata"].(map[string]any); md != nil {
+				gns, _ = md["namespace"].(string)
 			}
-			o, err := finishObject(doc, nil, genNS, req, "", kf)
-			if err != nil {
-				return nil, err
-			}
-			if err := add(o); err != nil {
-				return nil, err
-			}
+			items = append(items, pendingObject{doc: doc, ns: gns, generatedBy: kf})
 		}
 	}
-	return objs, nil
+	if levelNS != "" {
+		// A kustomization's namespace overrides everything below it.
+		for i := range items {
+			items[i].ns = levelNS
+		}
+	}
+	return items, nil
 }
 
 // fileObject is one document of a resource file, decoded, with its node

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"sort"
+	"strings"
 	"testing"
 	"testing/fstest"
 )
@@ -61,6 +62,14 @@ spec:
 		"svc/ns.yaml":                          {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n")},
 		"svc/helm-values/override-values.yaml": {Data: []byte("replicaCount: 3\n")},
 		"svc/raw.txt":                          {Data: []byte("plain text\n")},
+		"tree/kustomization.yaml":              {Data: []byte("resources:\n  - ./inner\n  - ./plain-ns\n  - top.yaml\n")},
+		"tree/top.yaml":                        {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: top\n  namespace: mine\n")},
+		"tree/inner/kustomization.yaml":        {Data: []byte("namespace: inner\nresources: [cm.yaml, ns.yaml]\nsecretGenerator:\n  - name: s\n    namespace: gen\n    literals: [k=v]\n    options: {disableNameSuffixHash: true}\n")},
+		"tree/inner/cm.yaml":                   {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: in\n")},
+		"tree/inner/ns.yaml":                   {Data: []byte("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: whatever\n")},
+		"tree/plain-ns/kustomization.yaml":     {Data: []byte("resources: [r.yaml]\n")},
+		"tree/plain-ns/r.yaml":                 {Data: []byte("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: cr\n")},
+		"outer/kustomization.yaml":             {Data: []byte("namespace: outer\nresources: [../tree]\n")},
 		"plain/one.yaml":                       {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: one\n")},
 		"plain/nested/two.yaml":                {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: two\n")},
 		"plain/nested/deeper/three.yml":        {Data: []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: three\nstringData:\n  a: b\n")},
@@ -70,6 +79,9 @@ spec:
 		{FS: fsys, Path: "./svc", TargetNamespace: "target", CommonLabels: map[string]string{"x": "y"}, CommonAnnotations: map[string]string{"note": "n"}},
 		{FS: fsys, Path: "svc", Substitute: map[string]string{"REPLICAS": "3"}},
 		{FS: fsys, Path: "plain", TargetNamespace: "t"},
+		{FS: fsys, Path: "tree"},
+		{FS: fsys, Path: "outer"},
+		{FS: fsys, Path: "tree", TargetNamespace: "flux-target", CommonLabels: map[string]string{"a": "b"}},
 		{FS: fsys, Path: "svc", TargetNamespace: "target", CommonLabels: map[string]string{"env": "${ENV}"}, Substitute: map[string]string{"ENV": "prod", "REPLICAS": "two"}},
 	} {
 		if _, err := fastBuild(newLazyFS(req.FS, DefaultLimits()), cleanPath(req.Path), "", kustomizationOf(t, req), req, DefaultLimits()); err != nil && len(req.CommonAnnotations) == 0 && req.Path != "plain" {
@@ -95,6 +107,8 @@ func TestFastPathDefersToKustomize(t *testing.T) {
 	fsys := fstest.MapFS{
 		"hashed/kustomization.yaml": {Data: []byte("configMapGenerator:\n  - name: c\n    literals: [a=b]\n")},
 		"dup/kustomization.yaml":    {Data: []byte("resources: [a.yaml, b.yaml]\n")},
+		"loop/kustomization.yaml":   {Data: []byte("resources: [../loop2]\n")},
+		"loop2/kustomization.yaml":  {Data: []byte("resources: [../loop]\n")},
 		"dup/a.yaml":                {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: same\n")},
 		"dup/b.yaml":                {Data: []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: same\n")},
 	}
@@ -106,6 +120,10 @@ func TestFastPathDefersToKustomize(t *testing.T) {
 	res = r.Render(context.Background(), Request{FS: fsys, Path: "dup"})
 	if res.Err == nil {
 		t.Error("duplicate objects must fail as in kustomize")
+	}
+	res = r.Render(context.Background(), Request{FS: fsys, Path: "loop"})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "cycle") {
+		t.Errorf("a kustomization cycle must fail as in kustomize: %v", res.Err)
 	}
 }
 
