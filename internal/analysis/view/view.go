@@ -36,7 +36,8 @@ type View struct {
 	mu    sync.Mutex
 	yamls map[string]*yamlfile.File
 	errs  map[string]error
-	stats map[string]statResult
+	stats  map[string]statResult
+	cached *cachedFS
 }
 
 type statResult struct{ exists, isDir bool }
