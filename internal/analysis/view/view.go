@@ -33,9 +33,9 @@ type View struct {
 	FS    fs.FS
 	Label string // how findings name this view: "" for the repository itself
 
-	mu    sync.Mutex
-	yamls map[string]*yamlfile.File
-	errs  map[string]error
+	mu     sync.Mutex
+	yamls  map[string]*yamlfile.File
+	errs   map[string]error
 	stats  map[string]statResult
 	cached *cachedFS
 }
