@@ -279,6 +279,17 @@ func (c *common) setup(root string, env Env) (*config.Config, *gitsrc.Resolver, 
 	} else {
 		cfg = config.Default()
 	}
+	res, err := c.resolver(cfg, root, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, res, nil
+}
+
+// resolver builds the source resolver from the configuration's mirrors
+// (relative to root) and the --mirror flags (relative to the current
+// folder), and checks the --rule flags.
+func (c *common) resolver(cfg *config.Config, root string, env Env) (*gitsrc.Resolver, error) {
 	res := &gitsrc.Resolver{Offline: c.offline, Mirrors: map[string]string{}}
 	for u, d := range cfg.Mirrors {
 		if !filepath.IsAbs(d) {
@@ -289,13 +300,13 @@ func (c *common) setup(root string, env Env) (*config.Config, *gitsrc.Resolver, 
 	for _, m := range c.mirrors {
 		u, d, ok := strings.Cut(m, "=")
 		if !ok || u == "" || d == "" {
-			return nil, nil, fmt.Errorf("--mirror %q: want URL=DIR", m)
+			return nil, fmt.Errorf("--mirror %q: want URL=DIR", m)
 		}
 		if !filepath.IsAbs(d) {
 			d = filepath.Join(env.Dir, d)
 		}
 		if _, err := os.Stat(d); err != nil {
-			return nil, nil, fmt.Errorf("--mirror %s: %w", m, errors.Unwrap(err))
+			return nil, fmt.Errorf("--mirror %s: %w", m, errors.Unwrap(err))
 		}
 		res.Mirrors[u] = d
 	}
@@ -306,10 +317,10 @@ func (c *common) setup(root string, env Env) (*config.Config, *gitsrc.Resolver, 
 	}
 	for _, id := range c.rules {
 		if _, ok := rules.Lookup(id); !ok {
-			return nil, nil, fmt.Errorf("--rule %s: no such rule (see gitops-hook rules)", id)
+			return nil, fmt.Errorf("--rule %s: no such rule (see gitops-hook rules)", id)
 		}
 	}
-	return cfg, res, nil
+	return res, nil
 }
 
 func (c *common) color(env Env) bool {

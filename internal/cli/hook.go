@@ -15,8 +15,6 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
 	"github.com/opencenter-cloud/gitops-hook/internal/hookinstall"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
@@ -109,7 +107,7 @@ func runHook(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	res, err := hookSources(&c, cfg, root, env)
+	res, err := c.resolver(cfg, root, env)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -212,42 +210,6 @@ func hookConfig(c *common, v *gitview.View, env Env) (*config.Config, error) {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return cfg, nil
-}
-
-// hookSources builds the resolver of external repositories from the
-// configuration and the --mirror flags, as check does.
-func hookSources(c *common, cfg *config.Config, root string, env Env) (*gitsrc.Resolver, error) {
-	res := &gitsrc.Resolver{Offline: c.offline, Mirrors: map[string]string{}}
-	for u, d := range cfg.Mirrors {
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(root, d)
-		}
-		res.Mirrors[u] = d
-	}
-	for _, m := range c.mirrors {
-		u, d, ok := strings.Cut(m, "=")
-		if !ok || u == "" || d == "" {
-			return nil, fmt.Errorf("--mirror %q: want URL=DIR", m)
-		}
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(env.Dir, d)
-		}
-		if _, err := os.Stat(d); err != nil {
-			return nil, fmt.Errorf("--mirror %s: %w", m, errors.Unwrap(err))
-		}
-		res.Mirrors[u] = d
-	}
-	if base := env.Getenv("XDG_CACHE_HOME"); base != "" {
-		res.CacheDir = filepath.Join(base, "gitops-hook")
-	} else if d, err := os.UserCacheDir(); err == nil {
-		res.CacheDir = filepath.Join(d, "gitops-hook")
-	}
-	for _, id := range c.rules {
-		if _, ok := rules.Lookup(id); !ok {
-			return nil, fmt.Errorf("--rule %s: no such rule (see gitops-hook rules)", id)
-		}
-	}
-	return res, nil
 }
 
 // runInstall installs or removes the pre-commit shim.
