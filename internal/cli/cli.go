@@ -180,6 +180,32 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// command sets up a subcommand: its flag set with the common flags, and
+// its usage text.
+func command(name, usage string, env Env) (*flag.FlagSet, *common) {
+	fs := newFlagSet(name, env)
+	c := &common{}
+	c.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, usage+"\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs, c
+}
+
+// parseArgs parses a subcommand's arguments; when done is set the command
+// returns code at once (after --help, or a bad flag already reported).
+func parseArgs(fs *flag.FlagSet, args []string) (pos []string, code int, done bool) {
+	pos, err := parse(fs, args)
+	switch {
+	case err == nil:
+		return pos, ExitOK, false
+	case errors.Is(err, flag.ErrHelp):
+		return nil, ExitOK, true
+	}
+	return nil, ExitUsage, true
+}
+
 func newFlagSet(name string, env Env) *flag.FlagSet {
 	fs := flag.NewFlagSet("gitops-hook "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
@@ -347,20 +373,11 @@ func validFormat(f string) bool {
 }
 
 func runCheck(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("check", env)
-	var c common
-	c.register(fs)
+	fs, c := command("check", "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the git top-level of the current folder, else the current folder).", env)
 	fix := fs.Bool("fix", false, "apply the safe fixes to the files")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the git top-level of the current folder, else the current folder).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
 	}
 	if !validFormat(c.format) {
 		fmt.Fprintf(env.Stderr, "gitops-hook: unknown --format %q (want %s)\n", c.format, strings.Join(report.Formats(), ", "))
@@ -371,6 +388,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		return ExitUsage
 	}
 	var root string
+	var err error
 	if len(pos) == 1 {
 		dir := pos[0]
 		if !filepath.IsAbs(dir) {

@@ -40,20 +40,11 @@ func runHook(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook: skipped (%s)\n", why)
 		return ExitOK
 	}
-	fs := newFlagSet("run", env)
-	var c common
-	c.register(fs)
+	fs, c := command("run", "Usage: gitops-hook run [flags]\n\nThe pre-commit hook: analyses the staged content (the git index), reporting the\nfindings in the clusters the staged changes affect.", env)
 	fix := fs.Bool("fix", false, "apply the safe fixes to the working tree (never to the index)")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: gitops-hook run [flags]\n\nThe pre-commit hook: analyses the staged content (the git index), reporting the\nfindings in the clusters the staged changes affect.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
 	}
 	if len(pos) > 0 {
 		// The pre-commit framework may pass file names; the analysis
@@ -100,10 +91,10 @@ func runHook(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(env.Stdout, "gitops-hook: no GitOps file staged; nothing to check")
 			return ExitOK
 		}
-		return writeReport(env, &c, nil, 0)
+		return writeReport(env, c, nil, 0)
 	}
 
-	cfg, err := hookConfig(&c, v, env)
+	cfg, err := hookConfig(c, v, env)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -129,7 +120,7 @@ func runHook(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(env.Stdout, out[:i])
 		}
 		fmt.Fprintln(env.Stdout, hookSummary(result.Diagnostics, scope, relevant))
-	} else if code := writeReport(env, &c, result.Diagnostics, result.Files); code != ExitOK {
+	} else if code := writeReport(env, c, result.Diagnostics, result.Files); code != ExitOK {
 		return code
 	}
 	if *fix {
