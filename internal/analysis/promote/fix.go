@@ -209,7 +209,6 @@ type overlayFS struct {
 	dirs    map[string]bool
 }
 
-
 func (o *overlayFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
@@ -300,4 +299,3 @@ func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 	}
 	return fs.ReadFile(o.base, name)
 }
-
