@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path"
+	"regexp"
 	"runtime"
 	"sort"
 	"strings"
@@ -443,6 +444,23 @@ func (r *renderRun) buildError(j *renderJob) {
 	}
 	msg := fmt.Sprintf("kustomize build of %s fails: %v", r.label(j), res.Err)
 	kf, entry := r.errEntry(j)
+	if entry == nil && kf != nil && kf.Root != nil {
+		// kustomize names no file for a patch that fails: find it.
+		if n := r.failingPatch(j.v, kf.Dir, kf.Root, res.Err.Error()); n != nil {
+			entry = &model.Entry{Field: "patches", Node: n}
+		}
+	}
+	if entry == nil && j.p != nil && j.p.K.Obj.View == c.Repo.View {
+		// A patch of the Flux Kustomization itself.
+		o := j.p.K.Obj
+		if n := r.failingPatch(c.Repo.View, "", yamlfile.Get(o.Node(), "spec"), res.Err.Error()); n != nil {
+			d := c.At("kustomize/build", o.File, n, msg)
+			if kf != nil {
+				d.Related = append(d.Related, related(j.v.Label, kf.File.Path, kf.File, nil, "the kustomization it patches"))
+			}
+			return
+		}
+	}
 	if j.v == c.Repo.View {
 		if entry != nil {
 			c.At("kustomize/build", kf.File, entry.Node, msg)
@@ -838,6 +856,115 @@ func patchNode(root, target *yaml.Node, o *render.Object, ptr []string) *yaml.No
 			if p != "" && (p == want || strings.HasPrefix(want, p+"/")) && yamlfile.Str(op, "op") != "remove" {
 				_, v := yamlfile.GetKV(op, "path")
 				return v
+			}
+		}
+	}
+	return nil
+}
+
+var (
+	// A strategic-merge patch whose object is not among the resources.
+	patchIDRE = regexp.MustCompile(`(?:strategic merge patch "|unique target for patch )([^"\s;]+)`)
+	// A JSON 6902 operation kustomize cannot apply.
+	patchOpRE   = regexp.MustCompile(`Unexpected kind: (\S+)`)
+	patchPathRE = regexp.MustCompile(`missing path: "?([^"\s:]+)`)
+)
+
+// failingPatch finds, among the patches of a kustomization (root is its
+// root node, dir its directory in v) or of a Flux Kustomization's spec
+// (dir ""), the one a build error is about. It returns the patch entry's
+// node, or nil when the error names no patch or none matches.
+func (r *renderRun) failingPatch(v *view.View, dir string, root *yaml.Node, msg string) *yaml.Node {
+	var match func(doc *yaml.Node) bool
+	if m := patchIDRE.FindStringSubmatch(msg); m != nil {
+		// Kind.version.group/name.namespace; names may hold dots, not namespaces.
+		kind, _, _ := strings.Cut(m[1], ".")
+		_, rest, _ := strings.Cut(m[1], "/")
+		name := rest
+		if i := strings.LastIndex(rest, "."); i >= 0 {
+			name = rest[:i]
+		}
+		match = func(doc *yaml.Node) bool {
+			return doc.Kind == yaml.MappingNode && yamlfile.Str(doc, "kind") == kind && yamlfile.Str(doc, "metadata", "name") == name
+		}
+	} else if m := patchOpRE.FindStringSubmatch(msg); m != nil {
+		match = func(doc *yaml.Node) bool {
+			for _, op := range yamlfile.Items(doc) {
+				if yamlfile.Str(op, "op") == m[1] {
+					return true
+				}
+			}
+			return false
+		}
+	} else if m := patchPathRE.FindStringSubmatch(msg); m != nil {
+		match = func(doc *yaml.Node) bool {
+			for _, op := range yamlfile.Items(doc) {
+				if yamlfile.Str(op, "path") == m[1] || yamlfile.Str(op, "from") == m[1] {
+					return true
+				}
+			}
+			return false
+		}
+	} else {
+		return nil
+	}
+	docs := func(it *yaml.Node) []*yaml.Node {
+		var text string
+		if yamlfile.IsScalar(it) { // patchesStrategicMerge: a file, or the patch itself
+			if strings.Contains(it.Value, "\n") {
+				text = it.Value
+			} else {
+				p, ok := view.Clean(path.Join(dir, it.Value))
+				if !ok || dir == "" {
+					return nil
+				}
+				f, err := v.YAML(p)
+				if err != nil || f == nil {
+					return nil
+				}
+				var out []*yaml.Node
+				for _, d := range f.Docs {
+					out = append(out, d.Root)
+				}
+				return out
+			}
+		} else if pv := yamlfile.Get(it, "patch"); yamlfile.IsScalar(pv) {
+			text = pv.Value
+		} else if pp := yamlfile.Str(it, "path"); pp != "" && dir != "" {
+			p, ok := view.Clean(path.Join(dir, pp))
+			if !ok {
+				return nil
+			}
+			f, err := v.YAML(p)
+			if err != nil || f == nil {
+				return nil
+			}
+			var out []*yaml.Node
+			for _, d := range f.Docs {
+				out = append(out, d.Root)
+			}
+			return out
+		}
+		var out []*yaml.Node
+		dec := yaml.NewDecoder(strings.NewReader(text))
+		for {
+			var n yaml.Node
+			if dec.Decode(&n) != nil || len(n.Content) == 0 {
+				break
+			}
+			out = append(out, n.Content[0])
+		}
+		return out
+	}
+	for _, field := range []string{"patches", "patchesStrategicMerge", "patchesJson6902"} {
+		for _, it := range yamlfile.Items(yamlfile.Get(root, field)) {
+			for _, d := range docs(it) {
+				if match(d) {
+					if n := yamlfile.Get(it, "path"); yamlfile.IsScalar(n) {
+						return n
+					}
+					return it
+				}
 			}
 		}
 	}
