@@ -685,6 +685,7 @@ func (r *renderRun) violation(j *renderJob, o *render.Object, src *model.Object,
 			if x.Kind == schema.Invalid && len(x.Path) > 0 {
 				if _, val := yamlfile.GetKV(yamlfile.Get(src.Node(), x.Path[:len(x.Path)-1]...), x.Path[len(x.Path)-1]); yamlfile.IsScalar(val) {
 					n = val
+					msg += varNote(val.Value, j.req.Substitute)
 				}
 			}
 			r.report(rule, src.File, n, msg)
@@ -969,4 +970,35 @@ func (r *renderRun) failingPatch(v *view.View, dir string, root *yaml.Node, msg 
 		}
 	}
 	return nil
+}
+
+var varRefRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)`)
+
+// varNote tells, for a value written with postBuild variables, what each
+// variable was substituted with.
+func varNote(written string, vars map[string]string) string {
+	if vars == nil {
+		return ""
+	}
+	var parts []string
+	seen := map[string]bool{}
+	for _, m := range varRefRE.FindAllStringSubmatchIndex(written, -1) {
+		if m[0] > 0 && written[m[0]-1] == '$' {
+			continue // $${ is an escaped ${
+		}
+		name := written[m[2]:m[3]]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if v, ok := vars[name]; ok {
+			parts = append(parts, fmt.Sprintf("${%s} is %q", name, v))
+		} else {
+			parts = append(parts, fmt.Sprintf("${%s} is not set", name))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; after postBuild substitution " + strings.Join(parts, ", ")
 }
