@@ -396,6 +396,12 @@ func (r *renderRun) noKustomization(j *renderJob) {
 // knownProblem reports whether a file a build read already has a finding
 // that explains the failure.
 func (r *renderRun) knownProblem(v *view.View, file string) bool {
+	if !view.IsYAML(file) && !model.IsKustomizationFile(file) {
+		// A generator input (.env, .conf, a certificate): no YAML rule
+		// looks at it, so nothing else reports it being too large or
+		// unreadable.
+		return false
+	}
 	f, err := v.YAML(file)
 	if err != nil {
 		return true // repo/unreadable or repo/file-too-large
