@@ -91,6 +91,8 @@ func kustomizeError(err error, root string, l *lazyFS) Result {
 		// kustomize tried a file entry as a directory too after it failed
 		// as a file: only the first failure is about the file.
 		res.Err = errors.New(m[1])
+	} else if m := badOpRE.FindStringSubmatch(msg); m != nil {
+		res.Err = errors.New(strings.Replace(msg, m[0], fmt.Sprintf("JSON 6902 patch operation %q is not one of add, remove, replace, move, copy, test", m[1]), 1))
 	}
 	if kf := findKustomization(l, dir); kf != "" {
 		res.ErrFile = kf
@@ -102,6 +104,7 @@ func kustomizeError(err error, root string, l *lazyFS) Result {
 
 var (
 	fileEntryRE = regexp.MustCompile(`^accumulating resources: accumulation err='(.*)': must build at directory: '[^']*': file is not directory$`)
+	badOpRE     = regexp.MustCompile(`Unexpected kind: (\S+)`) // from the JSON patch library
 	recursedRE  = regexp.MustCompile(`recursed accumulation of path '([^']+)'`)
 	cycleRE     = regexp.MustCompile(`cycle detected: candidate root '([^']+)' contains visited root '([^']+)'`)
 )

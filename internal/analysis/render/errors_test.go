@@ -27,6 +27,8 @@ func TestBuildErrorsNameTheEntry(t *testing.T) {
 		"c2/kustomization.yaml":    file("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents:\n- ../c1\n"),
 		"selfc/kustomization.yaml": file("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\ncomponents:\n- ../selfc\n"),
 		"usec/kustomization.yaml":  file("components:\n- ../selfc\n"),
+		"badop/kustomization.yaml": file("resources:\n- a.yaml\npatches:\n- target: {kind: ConfigMap}\n  patch: |\n    - op: frobnicate\n      path: /data/x\n      value: y\n"),
+		"badop/a.yaml":             configMap("a"),
 	}
 	for _, tt := range []struct {
 		path, errFile, errEntry string
@@ -35,6 +37,8 @@ func TestBuildErrorsNameTheEntry(t *testing.T) {
 	}{
 		{"dup", "dup/kustomization.yaml", "b.yaml",
 			[]string{"already registered id", "ConfigMap", "same"}, []string{"must build at directory"}},
+		{"badop", "badop/kustomization.yaml", "",
+			[]string{`JSON 6902 patch operation "frobnicate" is not one of add`}, nil},
 		{"self", "self/kustomization.yaml", ".",
 			[]string{"cycle detected: self includes itself"}, []string{"non-file", "accumulat"}},
 		{"x", "z/kustomization.yaml", "../x",

@@ -469,7 +469,8 @@ func (r *renderRun) buildError(j *renderJob) {
 	}
 	if j.v == c.Repo.View {
 		if entry != nil {
-			c.At("kustomize/build", kf.File, entry.Node, msg)
+			d := c.At("kustomize/build", kf.File, entry.Node, msg)
+			d.Related = append(d.Related, r.duplicates(j)...)
 			return
 		}
 		if j.p == nil {
@@ -497,6 +498,45 @@ func (r *renderRun) buildError(j *renderJob) {
 			d.Related = append(d.Related, related(j.v.Label, res.ErrFile, f, nil, "where the build fails"))
 		}
 	}
+	d.Related = append(d.Related, r.duplicates(j)...)
+}
+
+var duplicateIDRE = regexp.MustCompile(`already registered id: (\S+)`)
+
+// duplicates points, for a build that fails because two files define the
+// same object, at each definition among the files the build read.
+func (r *renderRun) duplicates(j *renderJob) []diag.Related {
+	m := duplicateIDRE.FindStringSubmatch(j.res.Err.Error())
+	if m == nil {
+		return nil
+	}
+	// Kind.version.group/name.namespace; names may hold dots, not namespaces.
+	kind, _, _ := strings.Cut(m[1], ".")
+	_, rest, _ := strings.Cut(m[1], "/")
+	name := rest
+	if i := strings.LastIndex(rest, "."); i >= 0 {
+		name = rest[:i]
+	}
+	var out []diag.Related
+	for _, file := range j.res.Files {
+		if model.IsKustomizationFile(file) || !view.IsYAML(file) {
+			continue
+		}
+		f, err := j.v.YAML(file)
+		if err != nil || f == nil {
+			continue
+		}
+		for _, o := range model.ObjectsOf(j.v, f) {
+			if o.Kind == kind && o.Name == name && len(out) < 5 {
+				n, _ := yamlfile.FindPointer(o.Node(), []string{"metadata", "name"})
+				out = append(out, related(j.v.Label, file, f, n, "defines "+kind+" "+name))
+			}
+		}
+	}
+	if len(out) < 2 {
+		return nil // not what the error is about, or generated
+	}
+	return out
 }
 
 // errEntry finds the kustomization and entry a build error names.
@@ -873,7 +913,7 @@ var (
 	// A strategic-merge patch whose object is not among the resources.
 	patchIDRE = regexp.MustCompile(`(?:strategic merge patch "|unique target for patch )([^"\s;]+)`)
 	// A JSON 6902 operation kustomize cannot apply.
-	patchOpRE   = regexp.MustCompile(`Unexpected kind: (\S+)`)
+	patchOpRE   = regexp.MustCompile(`(?:Unexpected kind: |patch operation ")([^"\s]+)`)
 	patchPathRE = regexp.MustCompile(`missing path: "?([^"\s:]+)`)
 )
 
