@@ -334,6 +334,11 @@ func (c countingFS) Open(name string) (fs.File, error) {
 	return c.MapFS.Open(name)
 }
 
+func (c countingFS) ReadFile(name string) ([]byte, error) {
+	*c.opens++
+	return c.MapFS.ReadFile(name)
+}
+
 func TestCache(t *testing.T) {
 	fsys := fixture()
 	r := New()

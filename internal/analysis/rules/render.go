@@ -230,7 +230,7 @@ func (r *renderRun) jobs() []*renderJob {
 			out = append(out, j)
 		}
 		if ok, isDir := c.Repo.View.Stat(cl.Root); !rootCovered && ok && isDir {
-			j := &renderJob{cl: cl, v: c.Repo.View, req: render.Request{FS: c.Repo.View.FS, Path: cl.Root}}
+			j := &renderJob{cl: cl, v: c.Repo.View, req: render.Request{FS: c.Repo.View.CachedFS(), Path: cl.Root}}
 			j.key = jobKey(j)
 			out = append(out, j)
 		}
@@ -252,7 +252,7 @@ func (r *renderRun) request(cl *model.Cluster, p *model.Pull) (render.Request, b
 	k := p.K.Obj.Node()
 	spec := yamlfile.Get(k, "spec")
 	req := render.Request{
-		FS:                p.View.FS,
+		FS:                p.View.CachedFS(),
 		Path:              p.Path,
 		TargetNamespace:   yamlfile.Str(spec, "targetNamespace"),
 		NamePrefix:        yamlfile.Str(spec, "namePrefix"),
