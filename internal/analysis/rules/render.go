@@ -393,6 +393,32 @@ func (r *renderRun) noKustomization(j *renderJob) {
 	}
 }
 
+// generatorInputs lists the files read by the generators of the
+// kustomizations a build read.
+func (r *renderRun) generatorInputs(j *renderJob) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range j.res.Files {
+		if !model.IsKustomizationFile(f) {
+			continue
+		}
+		var kf *model.KFile
+		if j.v == r.c.Repo.View {
+			kf = r.c.Repo.Kustomizations[path.Dir(f)]
+		} else {
+			kf, _ = model.ParseKustomization(j.v, f)
+		}
+		if kf == nil {
+			continue
+		}
+		for _, e := range kf.Entries {
+			if (e.Field == "secretGenerator" || e.Field == "configMapGenerator") && e.Target != "" {
+				out[e.Target] = true
+			}
+		}
+	}
+	return out
+}
+
 // knownProblem reports whether a file a build read already has a finding
 // that explains the failure.
 func (r *renderRun) knownProblem(v *view.View, file string) bool {
@@ -443,7 +469,11 @@ func (r *renderRun) buildError(j *renderJob) {
 	if res.ErrFile != "" {
 		files = append(files, res.ErrFile)
 	}
+	inputs := r.generatorInputs(j)
 	for _, f := range files {
+		if inputs[f] {
+			continue // kustomize does not parse what a generator reads
+		}
 		if ok, _ := j.v.Stat(f); ok && r.knownProblem(j.v, f) {
 			return
 		}
