@@ -41,6 +41,10 @@ var clusterScopedKinds = map[string]bool{
 // errNotSimple sends a build to kustomize.
 var errNotSimple = errors.New("not a simple kustomization")
 
+// errTooMany stops a build whose objects exceed the limit before kustomize
+// would spend its time on them.
+var errTooMany = errors.New("too many objects")
+
 // pendingObject is an object collected from a kustomization tree, before
 // the Flux-level transformations.
 type pendingObject struct {
@@ -148,7 +152,7 @@ func collect(l *lazyFS, dir, kf string, data []byte, stack map[string]bool, limi
 			}
 		}
 		if len(items) > limits.MaxObjects {
-			return nil, errNotSimple
+			return nil, errTooMany
 		}
 	}
 	for _, gk := range []string{"secretGenerator", "configMapGenerator"} {
@@ -377,6 +381,9 @@ func finishObject(doc map[string]any, node *yaml.Node, ns string, req Request, o
 		}
 	}
 	kind, _ := doc["kind"].(string)
+	if ns != "" && (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
+		return Object{}, errNotSimple // kustomize also rewrites their subjects
+	}
 	if ns != "" && !clusterScopedKinds[kind] {
 		md["namespace"] = ns
 	}

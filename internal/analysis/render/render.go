@@ -231,6 +231,8 @@ func (r *Renderer) build(req Request, exclusive bool) (res Result, closure []clo
 		return Result{Objects: objs}, nil, false
 	} else if l.firstErr != nil {
 		return errResult(l.firstErr), nil, false
+	} else if errors.Is(err, errTooMany) {
+		return Result{Err: fmt.Errorf("%s renders more objects than the limit of %d", req.Path, r.limits.MaxObjects)}, nil, false
 	}
 	if data, err = applySpec(data, req); err != nil {
 		return errResult(&FileError{File: kf, Err: err}), nil, false

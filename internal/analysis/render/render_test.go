@@ -406,7 +406,7 @@ func TestObjectLimit(t *testing.T) {
 	lim := DefaultLimits()
 	lim.MaxObjects = 1
 	res := NewWithLimits(lim).Render(context.Background(), Request{FS: fsys, Path: "app"})
-	if res.Err == nil || !strings.Contains(res.Err.Error(), "more than the limit") {
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "limit") {
 		t.Fatalf("err = %v", res.Err)
 	}
 }
