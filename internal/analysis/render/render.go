@@ -93,7 +93,7 @@ type Limits struct {
 // DefaultLimits are generous for real repositories and small enough that a
 // hostile one cannot exhaust memory.
 func DefaultLimits() Limits {
-	return Limits{MaxFileBytes: 10 << 20, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 512}
+	return Limits{MaxFileBytes: 8 << 20, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 512}
 }
 
 // Renderer serialises builds (kustomize keeps global OpenAPI state and is
