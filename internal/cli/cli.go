@@ -180,6 +180,32 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// command sets up a subcommand: its flag set with the common flags, and
+// its usage text.
+func command(name, usage string, env Env) (*flag.FlagSet, *common) {
+	fs := newFlagSet(name, env)
+	c := &common{}
+	c.register(fs)
+	fs.Usage = func() {
+		fmt.Fprint(env.Stderr, usage+"\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	return fs, c
+}
+
+// parseArgs parses a subcommand's arguments; when done is set the command
+// returns code at once (after --help, or a bad flag already reported).
+func parseArgs(fs *flag.FlagSet, args []string) (pos []string, code int, done bool) {
+	pos, err := parse(fs, args)
+	switch {
+	case err == nil:
+		return pos, ExitOK, false
+	case errors.Is(err, flag.ErrHelp):
+		return nil, ExitOK, true
+	}
+	return nil, ExitUsage, true
+}
+
 func newFlagSet(name string, env Env) *flag.FlagSet {
 	fs := flag.NewFlagSet("gitops-hook "+name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
@@ -279,6 +305,17 @@ func (c *common) setup(root string, env Env) (*config.Config, *gitsrc.Resolver, 
 	} else {
 		cfg = config.Default()
 	}
+	res, err := c.resolver(cfg, root, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, res, nil
+}
+
+// resolver builds the source resolver from the configuration's mirrors
+// (relative to root) and the --mirror flags (relative to the current
+// folder), and checks the --rule flags.
+func (c *common) resolver(cfg *config.Config, root string, env Env) (*gitsrc.Resolver, error) {
 	res := &gitsrc.Resolver{Offline: c.offline, Mirrors: map[string]string{}}
 	for u, d := range cfg.Mirrors {
 		if !filepath.IsAbs(d) {
@@ -289,13 +326,13 @@ func (c *common) setup(root string, env Env) (*config.Config, *gitsrc.Resolver, 
 	for _, m := range c.mirrors {
 		u, d, ok := strings.Cut(m, "=")
 		if !ok || u == "" || d == "" {
-			return nil, nil, fmt.Errorf("--mirror %q: want URL=DIR", m)
+			return nil, fmt.Errorf("--mirror %q: want URL=DIR", m)
 		}
 		if !filepath.IsAbs(d) {
 			d = filepath.Join(env.Dir, d)
 		}
 		if _, err := os.Stat(d); err != nil {
-			return nil, nil, fmt.Errorf("--mirror %s: %w", m, errors.Unwrap(err))
+			return nil, fmt.Errorf("--mirror %s: %w", m, errors.Unwrap(err))
 		}
 		res.Mirrors[u] = d
 	}
@@ -306,10 +343,10 @@ func (c *common) setup(root string, env Env) (*config.Config, *gitsrc.Resolver, 
 	}
 	for _, id := range c.rules {
 		if _, ok := rules.Lookup(id); !ok {
-			return nil, nil, fmt.Errorf("--rule %s: no such rule (see gitops-hook rules)", id)
+			return nil, fmt.Errorf("--rule %s: no such rule (see gitops-hook rules)", id)
 		}
 	}
-	return cfg, res, nil
+	return res, nil
 }
 
 func (c *common) color(env Env) bool {
@@ -336,20 +373,11 @@ func validFormat(f string) bool {
 }
 
 func runCheck(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("check", env)
-	var c common
-	c.register(fs)
+	fs, c := command("check", "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the git top-level of the current folder, else the current folder).", env)
 	fix := fs.Bool("fix", false, "apply the safe fixes to the files")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the git top-level of the current folder, else the current folder).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
 	}
 	if !validFormat(c.format) {
 		fmt.Fprintf(env.Stderr, "gitops-hook: unknown --format %q (want %s)\n", c.format, strings.Join(report.Formats(), ", "))
@@ -360,6 +388,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		return ExitUsage
 	}
 	var root string
+	var err error
 	if len(pos) == 1 {
 		dir := pos[0]
 		if !filepath.IsAbs(dir) {

@@ -15,8 +15,6 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
 	"github.com/opencenter-cloud/gitops-hook/internal/hookinstall"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
@@ -42,20 +40,11 @@ func runHook(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook: skipped (%s)\n", why)
 		return ExitOK
 	}
-	fs := newFlagSet("run", env)
-	var c common
-	c.register(fs)
+	fs, c := command("run", "Usage: gitops-hook run [flags]\n\nThe pre-commit hook: analyses the staged content (the git index), reporting the\nfindings in the clusters the staged changes affect.", env)
 	fix := fs.Bool("fix", false, "apply the safe fixes to the working tree (never to the index)")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: gitops-hook run [flags]\n\nThe pre-commit hook: analyses the staged content (the git index), reporting the\nfindings in the clusters the staged changes affect.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
 	}
 	if len(pos) > 0 {
 		// The pre-commit framework may pass file names; the analysis
@@ -102,14 +91,14 @@ func runHook(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(env.Stdout, "gitops-hook: no GitOps file staged; nothing to check")
 			return ExitOK
 		}
-		return writeReport(env, &c, nil, 0)
+		return writeReport(env, c, nil, 0)
 	}
 
-	cfg, err := hookConfig(&c, v, env)
+	cfg, err := hookConfig(c, v, env)
 	if err != nil {
 		return fail("%v", err)
 	}
-	res, err := hookSources(&c, cfg, root, env)
+	res, err := c.resolver(cfg, root, env)
 	if err != nil {
 		return fail("%v", err)
 	}
@@ -131,7 +120,7 @@ func runHook(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(env.Stdout, out[:i])
 		}
 		fmt.Fprintln(env.Stdout, hookSummary(result.Diagnostics, scope, relevant))
-	} else if code := writeReport(env, &c, result.Diagnostics, result.Files); code != ExitOK {
+	} else if code := writeReport(env, c, result.Diagnostics, result.Files); code != ExitOK {
 		return code
 	}
 	if *fix {
@@ -212,42 +201,6 @@ func hookConfig(c *common, v *gitview.View, env Env) (*config.Config, error) {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return cfg, nil
-}
-
-// hookSources builds the resolver of external repositories from the
-// configuration and the --mirror flags, as check does.
-func hookSources(c *common, cfg *config.Config, root string, env Env) (*gitsrc.Resolver, error) {
-	res := &gitsrc.Resolver{Offline: c.offline, Mirrors: map[string]string{}}
-	for u, d := range cfg.Mirrors {
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(root, d)
-		}
-		res.Mirrors[u] = d
-	}
-	for _, m := range c.mirrors {
-		u, d, ok := strings.Cut(m, "=")
-		if !ok || u == "" || d == "" {
-			return nil, fmt.Errorf("--mirror %q: want URL=DIR", m)
-		}
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(env.Dir, d)
-		}
-		if _, err := os.Stat(d); err != nil {
-			return nil, fmt.Errorf("--mirror %s: %w", m, errors.Unwrap(err))
-		}
-		res.Mirrors[u] = d
-	}
-	if base := env.Getenv("XDG_CACHE_HOME"); base != "" {
-		res.CacheDir = filepath.Join(base, "gitops-hook")
-	} else if d, err := os.UserCacheDir(); err == nil {
-		res.CacheDir = filepath.Join(d, "gitops-hook")
-	}
-	for _, id := range c.rules {
-		if _, ok := rules.Lookup(id); !ok {
-			return nil, fmt.Errorf("--rule %s: no such rule (see gitops-hook rules)", id)
-		}
-	}
-	return res, nil
 }
 
 // runInstall installs or removes the pre-commit shim.

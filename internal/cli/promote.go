@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -189,23 +188,14 @@ func printFindings(w io.Writer, title string, ds []diag.Diagnostic) {
 }
 
 func runPromote(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("promote", env)
-	var c common
-	c.register(fs)
+	fs, c := command("promote", "Usage: gitops-hook promote SERVICE --from CLUSTER --to CLUSTER [--dry-run] [--force]", env)
 	from := fs.String("from", "", "environment (cluster) to promote from")
 	to := fs.String("to", "", "environment (cluster) to promote to")
 	dry := fs.Bool("dry-run", false, "print the unified diff instead of writing")
 	force := fs.Bool("force", false, "write even when the promotion introduces errors")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: gitops-hook promote SERVICE --from CLUSTER --to CLUSTER [--dry-run] [--force]\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook promote: "+format+"\n", a...)
@@ -330,9 +320,7 @@ func jsonDiags(ds []diag.Diagnostic) any {
 }
 
 func runPin(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("pin", env)
-	var c common
-	c.register(fs)
+	fs, c := command("pin", "Usage: gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject] [--dry-run] [--force]\n\nSOURCE is a GitRepository name or a repository URL (all its sources).", env)
 	prev := fs.Bool("previous", false, "pin the tag before the current one")
 	next := fs.Bool("next", false, "pin the tag after the current one")
 	tag := fs.String("tag", "", "pin this tag")
@@ -340,16 +328,9 @@ func runPin(ctx context.Context, args []string, env Env) int {
 	reject := fs.Bool("reject", false, "record the abandoned tag in .gitops.yaml rejectedTags")
 	dry := fs.Bool("dry-run", false, "print the unified diff and the damage instead of writing")
 	force := fs.Bool("force", false, "write even when the new tag breaks something")
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject] [--dry-run] [--force]\n\nSOURCE is a GitRepository name or a repository URL (all its sources).\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook pin: "+format+"\n", a...)
@@ -397,19 +378,10 @@ func runPin(ctx context.Context, args []string, env Env) int {
 }
 
 func runDiff(ctx context.Context, args []string, env Env) int {
-	fs := newFlagSet("diff", env)
-	var c common
-	c.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, "Usage: gitops-hook diff [A B] [--format text|json]\n\nWith A and B: per service, the files that differ, the tags each pins, and services in only one.\nWithout: every service by every environment.\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	fs, c := command("diff", "Usage: gitops-hook diff [A B] [--format text|json]\n\nWith A and B: per service, the files that differ, the tags each pins, and services in only one.\nWithout: every service by every environment.", env)
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
 	}
 	fail := func(format string, a ...any) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook diff: "+format+"\n", a...)

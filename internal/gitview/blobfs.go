@@ -1,7 +1,6 @@
 package gitview
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/memfs"
 )
 
 // MaxBlobSize bounds how much of one blob is read into memory.
@@ -70,7 +71,11 @@ func (b *blobFS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	if _, ok := b.dirs[name]; ok {
-		return &dirFile{fsys: b, name: name}, nil
+		ents, err := b.ReadDir(name)
+		if err != nil {
+			return nil, err
+		}
+		return memfs.NewDir(dirInfo(name), ents), nil
 	}
 	e, ok := b.files[name]
 	if !ok {
@@ -85,7 +90,7 @@ func (b *blobFS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	info.size = int64(len(data))
-	return &memFile{info: info, r: bytes.NewReader(data)}, nil
+	return memfs.NewFile(info, data), nil
 }
 
 func (b *blobFS) ReadFile(name string) ([]byte, error) {
@@ -272,21 +277,6 @@ func dirInfo(name string) *fileInfo {
 	return &fileInfo{name: path.Base(name), mode: fs.ModeDir | 0o755, size: 0}
 }
 
-type memFile struct {
-	info *fileInfo
-	r    *bytes.Reader
-}
-
-func (f *memFile) Stat() (fs.FileInfo, error)              { return f.info, nil }
-func (f *memFile) Read(p []byte) (int, error)              { return f.r.Read(p) }
-func (f *memFile) ReadAt(p []byte, off int64) (int, error) { return f.r.ReadAt(p, off) }
-func (f *memFile) Seek(off int64, whence int) (int64, error) {
-	return f.r.Seek(off, whence)
-}
-func (f *memFile) Close() error { return nil }
-
-// symlinkFile can be opened and stat'ed but not read: reading would mean
-// following the link, possibly outside the repository.
 type symlinkFile struct{ info *fileInfo }
 
 func (f *symlinkFile) Stat() (fs.FileInfo, error) { return f.info, nil }
@@ -294,38 +284,3 @@ func (f *symlinkFile) Read([]byte) (int, error) {
 	return 0, &fs.PathError{Op: "read", Path: f.info.name, Err: ErrSymlink}
 }
 func (f *symlinkFile) Close() error { return nil }
-
-type dirFile struct {
-	fsys    *blobFS
-	name    string
-	entries []fs.DirEntry
-	read    bool
-}
-
-func (d *dirFile) Stat() (fs.FileInfo, error) { return dirInfo(d.name), nil }
-func (d *dirFile) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.name, Err: errors.New("is a directory")}
-}
-func (d *dirFile) Close() error { return nil }
-
-func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
-	if !d.read {
-		all, err := d.fsys.ReadDir(d.name)
-		if err != nil {
-			return nil, err
-		}
-		d.entries, d.read = all, true
-	}
-	if n <= 0 {
-		out := d.entries
-		d.entries = nil
-		return out, nil
-	}
-	if len(d.entries) == 0 {
-		return nil, io.EOF
-	}
-	n = min(n, len(d.entries))
-	out := d.entries[:n]
-	d.entries = d.entries[n:]
-	return out, nil
-}

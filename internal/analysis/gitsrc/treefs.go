@@ -1,7 +1,6 @@
 package gitsrc
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,6 +11,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/memfs"
 )
 
 // maxBlob bounds what is read from one blob, so a huge file in a base
@@ -66,7 +67,7 @@ func (t *TreeFS) Open(name string) (fs.File, error) {
 		if err != nil {
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
-		return &dirFile{info: t.info(path.Base(name), filemode.Dir, 0), ents: ents}, nil
+		return memfs.NewDir(t.info(path.Base(name), filemode.Dir, 0), ents), nil
 	}
 	if e.Mode == filemode.Symlink || e.Mode == filemode.Submodule {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%s is a %s in the git tree, not read", name, modeName(e.Mode))}
@@ -87,7 +88,7 @@ func (t *TreeFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
-	return &blobFile{info: t.info(path.Base(name), e.Mode, int64(len(data))), r: bytes.NewReader(data)}, nil
+	return memfs.NewFile(t.info(path.Base(name), e.Mode, int64(len(data))), data), nil
 }
 
 // ReadDir implements fs.ReadDirFS.
@@ -151,39 +152,3 @@ func (i fileInfo) Mode() fs.FileMode {
 func (i fileInfo) ModTime() time.Time { return i.when }
 func (i fileInfo) IsDir() bool        { return i.mode == filemode.Dir }
 func (i fileInfo) Sys() any           { return nil }
-
-type blobFile struct {
-	info fileInfo
-	r    *bytes.Reader
-}
-
-func (f *blobFile) Stat() (fs.FileInfo, error) { return f.info, nil }
-func (f *blobFile) Read(p []byte) (int, error) { return f.r.Read(p) }
-func (f *blobFile) Close() error               { return nil }
-
-type dirFile struct {
-	info fileInfo
-	ents []fs.DirEntry
-	pos  int
-}
-
-func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
-func (d *dirFile) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.info.name, Err: fmt.Errorf("is a directory")}
-}
-func (d *dirFile) Close() error { return nil }
-func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
-	rest := d.ents[d.pos:]
-	if n <= 0 {
-		d.pos = len(d.ents)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	if n > len(rest) {
-		n = len(rest)
-	}
-	d.pos += n
-	return rest[:n], nil
-}

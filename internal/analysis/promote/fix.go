@@ -4,16 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+	"github.com/opencenter-cloud/gitops-hook/internal/memfs"
 )
 
 // Change is the outcome of a fix for one file: its content before and
@@ -210,14 +209,12 @@ type overlayFS struct {
 	dirs    map[string]bool
 }
 
-var modTime = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-
 func (o *overlayFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	if data, ok := o.files[name]; ok {
-		return &memFile{info: memInfo{name: path.Base(name), size: int64(len(data))}, r: bytes.NewReader(data)}, nil
+		return memfs.NewFile(memfs.FileInfo(path.Base(name), int64(len(data))), data), nil
 	}
 	if o.deleted[name] {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
@@ -227,7 +224,7 @@ func (o *overlayFS) Open(name string) (fs.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &memDir{info: memInfo{name: path.Base(name), dir: true}, ents: ents}, nil
+		return memfs.NewDir(memfs.DirInfo(path.Base(name)), ents), nil
 	}
 	f, err := o.base.Open(name)
 	if err != nil {
@@ -239,7 +236,7 @@ func (o *overlayFS) Open(name string) (fs.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &memDir{info: memInfo{name: path.Base(name), dir: true}, ents: ents}, nil
+		return memfs.NewDir(memfs.DirInfo(path.Base(name)), ents), nil
 	}
 	return f, nil
 }
@@ -249,13 +246,13 @@ func (o *overlayFS) Stat(name string) (fs.FileInfo, error) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
 	if data, ok := o.files[name]; ok {
-		return memInfo{name: path.Base(name), size: int64(len(data))}, nil
+		return memfs.FileInfo(path.Base(name), int64(len(data))), nil
 	}
 	if o.deleted[name] {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
 	}
 	if o.dirs[name] {
-		return memInfo{name: path.Base(name), dir: true}, nil
+		return memfs.DirInfo(path.Base(name)), nil
 	}
 	return fs.Stat(o.base, name)
 }
@@ -275,13 +272,13 @@ func (o *overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	}
 	for p, data := range o.files {
 		if path.Dir(p) == name {
-			byName[path.Base(p)] = fs.FileInfoToDirEntry(memInfo{name: path.Base(p), size: int64(len(data))})
+			byName[path.Base(p)] = fs.FileInfoToDirEntry(memfs.FileInfo(path.Base(p), int64(len(data))))
 		}
 	}
 	for d := range o.dirs {
 		if path.Dir(d) == name {
 			if _, ok := byName[path.Base(d)]; !ok {
-				byName[path.Base(d)] = fs.FileInfoToDirEntry(memInfo{name: path.Base(d), dir: true})
+				byName[path.Base(d)] = fs.FileInfoToDirEntry(memfs.DirInfo(path.Base(d)))
 			}
 		}
 	}
@@ -301,58 +298,4 @@ func (o *overlayFS) ReadFile(name string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
 	}
 	return fs.ReadFile(o.base, name)
-}
-
-type memInfo struct {
-	name string
-	size int64
-	dir  bool
-}
-
-func (m memInfo) Name() string { return m.name }
-func (m memInfo) Size() int64  { return m.size }
-func (m memInfo) Mode() fs.FileMode {
-	if m.dir {
-		return fs.ModeDir | 0o755
-	}
-	return 0o644
-}
-func (m memInfo) ModTime() time.Time { return modTime }
-func (m memInfo) IsDir() bool        { return m.dir }
-func (m memInfo) Sys() any           { return nil }
-
-type memFile struct {
-	info memInfo
-	r    *bytes.Reader
-}
-
-func (f *memFile) Stat() (fs.FileInfo, error) { return f.info, nil }
-func (f *memFile) Read(p []byte) (int, error) { return f.r.Read(p) }
-func (f *memFile) Close() error               { return nil }
-
-type memDir struct {
-	info memInfo
-	ents []fs.DirEntry
-	pos  int
-}
-
-func (d *memDir) Stat() (fs.FileInfo, error) { return d.info, nil }
-func (d *memDir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: d.info.name, Err: fs.ErrInvalid}
-}
-func (d *memDir) Close() error { return nil }
-func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	rest := d.ents[d.pos:]
-	if n <= 0 {
-		d.pos = len(d.ents)
-		return rest, nil
-	}
-	if len(rest) == 0 {
-		return nil, io.EOF
-	}
-	if n > len(rest) {
-		n = len(rest)
-	}
-	d.pos += n
-	return rest[:n], nil
 }

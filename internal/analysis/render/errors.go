@@ -2,6 +2,7 @@ package render
 
 import (
 	"errors"
+	"fmt"
 	"path"
 	"path/filepath"
 	"regexp"
@@ -57,20 +58,26 @@ func kustomizeError(err error, root string, l *lazyFS) Result {
 			dir, tail = rest[:j], rest[j:]
 		}
 	}
-	patterns := []string{
-		`accumulating resources from '([^']+)'`,
-		`get the patch file from path\(([^)]+)\)`,
-		`file sources: \[([^\],]+)`,
-		`env source files?: \[?([^\]\s,:]+)`,
-		`'([^']+)' doesn't exist`,
+	patterns := []struct {
+		re  string
+		rel bool // the match is FS-relative: spell it from dir
+	}{
+		{`accumulating resources from '([^']+)'`, false},
+		{`merging resources from '([^']+)'`, false},
+		{`get the patch file from path\(([^)]+)\)`, false},
+		{`file sources: \[([^\],]+)`, false},
+		{`env source files?: \[?([^\]\s,:]+)`, false},
+		{`'([^']+)' doesn't exist`, true},
+		// A component cycle names the directory included again.
+		{`cycle detected: candidate root '([^']+)'`, true},
 	}
-	for i, p := range patterns {
-		ms := regexp.MustCompile(p).FindAllStringSubmatch(tail, -1)
+	for _, p := range patterns {
+		ms := regexp.MustCompile(p.re).FindAllStringSubmatch(tail, -1)
 		if len(ms) == 0 {
 			continue
 		}
 		entry := ms[len(ms)-1][1]
-		if i == len(patterns)-1 { // an FS-relative path: spell it from dir
+		if p.rel {
 			if r, err := filepath.Rel(dir, entry); err == nil {
 				entry = filepath.ToSlash(r)
 			}
@@ -78,10 +85,59 @@ func kustomizeError(err error, root string, l *lazyFS) Result {
 		res.ErrEntry = entry
 		break
 	}
+	if c := cycleMessage(msg, root); c != "" {
+		res.Err = errors.New(c)
+	} else if m := fileEntryRE.FindStringSubmatch(msg); m != nil {
+		// kustomize tried a file entry as a directory too after it failed
+		// as a file: only the first failure is about the file.
+		res.Err = errors.New(m[1])
+	} else if m := badOpRE.FindStringSubmatch(msg); m != nil {
+		res.Err = errors.New(strings.Replace(msg, m[0], fmt.Sprintf("JSON 6902 patch operation %q is not one of add, remove, replace, move, copy, test", m[1]), 1))
+	}
 	if kf := findKustomization(l, dir); kf != "" {
 		res.ErrFile = kf
 	} else {
 		res.ErrFile = path.Join(dir, "kustomization.yaml")
 	}
 	return res
+}
+
+var (
+	fileEntryRE = regexp.MustCompile(`^accumulating resources: accumulation err='(.*)': must build at directory: '[^']*': file is not directory$`)
+	badOpRE     = regexp.MustCompile(`Unexpected kind: (\S+)`) // from the JSON patch library
+	recursedRE  = regexp.MustCompile(`recursed accumulation of path '([^']+)'`)
+	cycleRE     = regexp.MustCompile(`cycle detected: candidate root '([^']+)' contains visited root '([^']+)'`)
+)
+
+// cycleMessage rewrites kustomize's report of a kustomization that includes
+// itself, directly or through others, as the chain of directories, instead
+// of the nested, quoted accumulation errors kustomize prints. It returns ""
+// when msg is not about a cycle.
+func cycleMessage(msg, root string) string {
+	m := cycleRE.FindStringSubmatch(msg)
+	if m == nil {
+		return ""
+	}
+	chain := []string{root}
+	for _, r := range recursedRE.FindAllStringSubmatch(msg, -1) {
+		if r[1] != chain[len(chain)-1] {
+			chain = append(chain, r[1])
+		}
+	}
+	chain = append(chain, m[1])
+	// Start the chain where the cycle starts.
+	for i, d := range chain[:len(chain)-1] {
+		if d == m[1] {
+			chain = chain[i:]
+			break
+		}
+	}
+	kind := "kustomizations"
+	if strings.Contains(msg, "accumulating components") {
+		kind = "components"
+	}
+	if len(chain) == 2 {
+		return fmt.Sprintf("cycle detected: %s includes itself", m[1])
+	}
+	return fmt.Sprintf("cycle detected: %s include each other: %s", kind, strings.Join(chain, " -> "))
 }

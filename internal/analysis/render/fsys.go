@@ -171,6 +171,17 @@ func (l *lazyFS) ensureTree(p string) error {
 // readCapped reads a file but refuses anything over max bytes, so a stray
 // 50 MB file becomes an error naming it rather than an allocation.
 func readCapped(src fs.FS, name string, max int64) ([]byte, error) {
+	if rf, ok := src.(fs.ReadFileFS); ok {
+		if info, err := fs.Stat(src, name); err == nil && info.Size() <= max {
+			data, err := rf.ReadFile(name)
+			if err != nil {
+				return nil, &FileError{File: name, Err: err}
+			}
+			if int64(len(data)) <= max {
+				return data, nil
+			}
+		}
+	}
 	f, err := src.Open(name)
 	if err != nil {
 		return nil, &FileError{File: name, Err: err}

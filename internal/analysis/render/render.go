@@ -93,19 +93,20 @@ type Limits struct {
 // DefaultLimits are generous for real repositories and small enough that a
 // hostile one cannot exhaust memory.
 func DefaultLimits() Limits {
-	return Limits{MaxFileBytes: 10 << 20, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 512}
+	return Limits{MaxFileBytes: 8 << 20, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 512}
 }
 
 // Renderer serialises builds (kustomize keeps global OpenAPI state and is
 // not safe to run concurrently) and caches results by the content of the
 // files each build read.
 type Renderer struct {
-	sem    chan struct{} // bounds concurrent builds; a context can abandon the wait
-	gate   sync.RWMutex  // shared by ordinary builds, exclusive for custom OpenAPI
-	limits Limits
-	mu     sync.Mutex // guards cache and order
-	cache  map[[32]byte]*cacheEntry
-	order  [][32]byte // insertion order, for eviction
+	slowOnly bool          // tests compare the fast path with kustomize
+	sem      chan struct{} // bounds concurrent builds; a context can abandon the wait
+	gate     sync.RWMutex  // shared by ordinary builds, exclusive for custom OpenAPI
+	limits   Limits
+	mu       sync.Mutex // guards cache and order
+	cache    map[[32]byte]*cacheEntry
+	order    [][32]byte // insertion order, for eviction
 }
 
 type cacheEntry struct {
@@ -225,6 +226,13 @@ func (r *Renderer) build(req Request, exclusive bool) (res Result, closure []clo
 	}
 	if err != nil {
 		return errResult(err), nil, false
+	}
+	if objs, err := fastBuild(l, dir, kf, data, req, r.limits); err == nil && !r.slowOnly {
+		return Result{Objects: objs}, nil, false
+	} else if l.firstErr != nil {
+		return errResult(l.firstErr), nil, false
+	} else if errors.Is(err, errTooMany) {
+		return Result{Err: fmt.Errorf("%s renders more objects than the limit of %d", req.Path, r.limits.MaxObjects)}, nil, false
 	}
 	if data, err = applySpec(data, req); err != nil {
 		return errResult(&FileError{File: kf, Err: err}), nil, false

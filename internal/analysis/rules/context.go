@@ -42,9 +42,19 @@ type Context struct {
 	// documents); nil turns the schema checks off.
 	Schemas func(crds [][]byte) (*schema.Validator, error)
 
-	out    []diag.Diagnostic
-	errs   []error
-	render *renderState
+	out         []diag.Diagnostic
+	errs        []error
+	render      *renderState
+	listedFiles map[string]bool
+}
+
+// listed is every file some kustomization in the repository names,
+// computed once.
+func (c *Context) listed() map[string]bool {
+	if c.listedFiles == nil {
+		c.listedFiles = listedFiles(c)
+	}
+	return c.listedFiles
 }
 
 // Errors returns the internal errors of checks that failed; the other

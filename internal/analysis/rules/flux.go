@@ -180,6 +180,9 @@ func checkPulls(c *Context) {
 			return
 		}
 		msg := fmt.Sprintf("path %q does not exist in %s", p.PathNode.Value, where)
+		if exists, _ := p.View.Stat(p.Path); exists {
+			msg = fmt.Sprintf("path %q in %s is a file; spec.path must name a folder (the file's folder is %q)", p.PathNode.Value, where, path.Dir(p.Path))
+		}
 		var fixes []diag.Fix
 		if !p.External {
 			if other := otherCluster(c, cl, p.Path); other != "" {
@@ -319,7 +322,7 @@ func checkHelmSources(c *Context) {
 }
 
 func checkNotApplied(c *Context) {
-	listed := listedFiles(c)
+	listed := c.listed()
 	for _, k := range sortedKustomizations(c.Repo) {
 		for _, e := range c.Repo.View.ReadDir(k.Dir) {
 			p := path.Join(k.Dir, e.Name())
@@ -714,15 +717,19 @@ func definedButCutOff(c *Context, cl *model.Cluster, kind, name string) bool {
 	if kind == "" {
 		kind = "GitRepository"
 	}
-	defined := false
+	var defs []*model.Object
 	for _, o := range c.Repo.Objects {
 		if o.Kind == kind && o.Name == name {
-			defined = true
-			break
+			defs = append(defs, o)
 		}
 	}
-	if !defined {
+	if len(defs) == 0 {
 		return false
+	}
+	for _, o := range defs {
+		if notApplied(c, o.File.Path) {
+			return true // flux/not-applied names the file that should apply it
+		}
 	}
 	for _, p := range cl.Pulls {
 		if p.View == c.Repo.View && !p.PathOK {
@@ -730,6 +737,17 @@ func definedButCutOff(c *Context, cl *model.Cluster, kind, name string) bool {
 		}
 	}
 	return false
+}
+
+// notApplied reports whether a file sits beside a kustomization.yaml that
+// does not list it, and no other kustomization does: the condition of
+// flux/not-applied.
+func notApplied(c *Context, file string) bool {
+	k := c.Repo.Kustomizations[path.Dir(file)]
+	if k == nil || model.IsKustomizationFile(file) || commentedOut(k, path.Base(file)) {
+		return false
+	}
+	return !c.listed()[file]
 }
 
 // patchedByParent reports whether a Flux Kustomization gets a spec field

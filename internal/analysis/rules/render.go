@@ -230,7 +230,7 @@ func (r *renderRun) jobs() []*renderJob {
 			out = append(out, j)
 		}
 		if ok, isDir := c.Repo.View.Stat(cl.Root); !rootCovered && ok && isDir {
-			j := &renderJob{cl: cl, v: c.Repo.View, req: render.Request{FS: c.Repo.View.FS, Path: cl.Root}}
+			j := &renderJob{cl: cl, v: c.Repo.View, req: render.Request{FS: c.Repo.View.CachedFS(), Path: cl.Root}}
 			j.key = jobKey(j)
 			out = append(out, j)
 		}
@@ -252,7 +252,7 @@ func (r *renderRun) request(cl *model.Cluster, p *model.Pull) (render.Request, b
 	k := p.K.Obj.Node()
 	spec := yamlfile.Get(k, "spec")
 	req := render.Request{
-		FS:                p.View.FS,
+		FS:                p.View.CachedFS(),
 		Path:              p.Path,
 		TargetNamespace:   yamlfile.Str(spec, "targetNamespace"),
 		NamePrefix:        yamlfile.Str(spec, "namePrefix"),
@@ -397,9 +397,41 @@ func (r *renderRun) noKustomization(j *renderJob) {
 	}
 }
 
+// generatorInputs lists the files read by the generators of the
+// kustomizations a build read.
+func (r *renderRun) generatorInputs(j *renderJob) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range j.res.Files {
+		if !model.IsKustomizationFile(f) {
+			continue
+		}
+		var kf *model.KFile
+		if j.v == r.c.Repo.View {
+			kf = r.c.Repo.Kustomizations[path.Dir(f)]
+		} else {
+			kf, _ = model.ParseKustomization(j.v, f)
+		}
+		if kf == nil {
+			continue
+		}
+		for _, e := range kf.Entries {
+			if (e.Field == "secretGenerator" || e.Field == "configMapGenerator") && e.Target != "" {
+				out[e.Target] = true
+			}
+		}
+	}
+	return out
+}
+
 // knownProblem reports whether a file a build read already has a finding
 // that explains the failure.
 func (r *renderRun) knownProblem(v *view.View, file string) bool {
+	if !view.IsYAML(file) && !model.IsKustomizationFile(file) {
+		// A generator input (.env, .conf, a certificate): no YAML rule
+		// looks at it, so nothing else reports it being too large or
+		// unreadable.
+		return false
+	}
 	f, err := v.YAML(file)
 	if err != nil {
 		return true // repo/unreadable or repo/file-too-large
@@ -441,7 +473,11 @@ func (r *renderRun) buildError(j *renderJob) {
 	if res.ErrFile != "" {
 		files = append(files, res.ErrFile)
 	}
+	inputs := r.generatorInputs(j)
 	for _, f := range files {
+		if inputs[f] {
+			continue // kustomize does not parse what a generator reads
+		}
 		if ok, _ := j.v.Stat(f); ok && r.knownProblem(j.v, f) {
 			return
 		}
@@ -451,9 +487,27 @@ func (r *renderRun) buildError(j *renderJob) {
 	}
 	msg := fmt.Sprintf("kustomize build of %s fails: %v", r.label(j), res.Err)
 	kf, entry := r.errEntry(j)
+	if entry == nil && kf != nil && kf.Root != nil {
+		// kustomize names no file for a patch that fails: find it.
+		if n := r.failingPatch(j.v, kf.Dir, kf.Root, res.Err.Error()); n != nil {
+			entry = &model.Entry{Field: "patches", Node: n}
+		}
+	}
+	if entry == nil && j.p != nil && j.p.K.Obj.View == c.Repo.View {
+		// A patch of the Flux Kustomization itself.
+		o := j.p.K.Obj
+		if n := r.failingPatch(c.Repo.View, "", yamlfile.Get(o.Node(), "spec"), res.Err.Error()); n != nil {
+			d := c.At("kustomize/build", o.File, n, msg)
+			if kf != nil {
+				d.Related = append(d.Related, related(j.v.Label, kf.File.Path, kf.File, nil, "the kustomization it patches"))
+			}
+			return
+		}
+	}
 	if j.v == c.Repo.View {
 		if entry != nil {
-			c.At("kustomize/build", kf.File, entry.Node, msg)
+			d := c.At("kustomize/build", kf.File, entry.Node, msg)
+			d.Related = append(d.Related, r.duplicates(j)...)
 			return
 		}
 		if j.p == nil {
@@ -481,6 +535,45 @@ func (r *renderRun) buildError(j *renderJob) {
 			d.Related = append(d.Related, related(j.v.Label, res.ErrFile, f, nil, "where the build fails"))
 		}
 	}
+	d.Related = append(d.Related, r.duplicates(j)...)
+}
+
+var duplicateIDRE = regexp.MustCompile(`already registered id: (\S+)`)
+
+// duplicates points, for a build that fails because two files define the
+// same object, at each definition among the files the build read.
+func (r *renderRun) duplicates(j *renderJob) []diag.Related {
+	m := duplicateIDRE.FindStringSubmatch(j.res.Err.Error())
+	if m == nil {
+		return nil
+	}
+	// Kind.version.group/name.namespace; names may hold dots, not namespaces.
+	kind, _, _ := strings.Cut(m[1], ".")
+	_, rest, _ := strings.Cut(m[1], "/")
+	name := rest
+	if i := strings.LastIndex(rest, "."); i >= 0 {
+		name = rest[:i]
+	}
+	var out []diag.Related
+	for _, file := range j.res.Files {
+		if model.IsKustomizationFile(file) || !view.IsYAML(file) {
+			continue
+		}
+		f, err := j.v.YAML(file)
+		if err != nil || f == nil {
+			continue
+		}
+		for _, o := range model.ObjectsOf(j.v, f) {
+			if o.Kind == kind && o.Name == name && len(out) < 5 {
+				n, _ := yamlfile.FindPointer(o.Node(), []string{"metadata", "name"})
+				out = append(out, related(j.v.Label, file, f, n, "defines "+kind+" "+name))
+			}
+		}
+	}
+	if len(out) < 2 {
+		return nil // not what the error is about, or generated
+	}
+	return out
 }
 
 // errEntry finds the kustomization and entry a build error names.
@@ -675,6 +768,7 @@ func (r *renderRun) violation(j *renderJob, o *render.Object, src *model.Object,
 			if x.Kind == schema.Invalid && len(x.Path) > 0 {
 				if _, val := yamlfile.GetKV(yamlfile.Get(src.Node(), x.Path[:len(x.Path)-1]...), x.Path[len(x.Path)-1]); yamlfile.IsScalar(val) {
 					n = val
+					msg += varNote(val.Value, j.req.Substitute)
 				}
 			}
 			r.report(rule, src.File, n, msg)
@@ -871,4 +965,144 @@ func nestedSubstitution(v *view.View, err error) bool {
 	}
 	data, rerr := v.Read(m[1])
 	return rerr == nil && nestedVarRE.Match(data)
+}
+
+var (
+	// A strategic-merge patch whose object is not among the resources.
+	patchIDRE = regexp.MustCompile(`(?:strategic merge patch "|unique target for patch )([^"\s;]+)`)
+	// A JSON 6902 operation kustomize cannot apply.
+	patchOpRE   = regexp.MustCompile(`(?:Unexpected kind: |patch operation ")([^"\s]+)`)
+	patchPathRE = regexp.MustCompile(`missing path: "?([^"\s:]+)`)
+)
+
+// failingPatch finds, among the patches of a kustomization (root is its
+// root node, dir its directory in v) or of a Flux Kustomization's spec
+// (dir ""), the one a build error is about. It returns the patch entry's
+// node, or nil when the error names no patch or none matches.
+func (r *renderRun) failingPatch(v *view.View, dir string, root *yaml.Node, msg string) *yaml.Node {
+	var match func(doc *yaml.Node) bool
+	if m := patchIDRE.FindStringSubmatch(msg); m != nil {
+		// Kind.version.group/name.namespace; names may hold dots, not namespaces.
+		kind, _, _ := strings.Cut(m[1], ".")
+		_, rest, _ := strings.Cut(m[1], "/")
+		name := rest
+		if i := strings.LastIndex(rest, "."); i >= 0 {
+			name = rest[:i]
+		}
+		match = func(doc *yaml.Node) bool {
+			return doc.Kind == yaml.MappingNode && yamlfile.Str(doc, "kind") == kind && yamlfile.Str(doc, "metadata", "name") == name
+		}
+	} else if m := patchOpRE.FindStringSubmatch(msg); m != nil {
+		match = func(doc *yaml.Node) bool {
+			for _, op := range yamlfile.Items(doc) {
+				if yamlfile.Str(op, "op") == m[1] {
+					return true
+				}
+			}
+			return false
+		}
+	} else if m := patchPathRE.FindStringSubmatch(msg); m != nil {
+		match = func(doc *yaml.Node) bool {
+			for _, op := range yamlfile.Items(doc) {
+				if yamlfile.Str(op, "path") == m[1] || yamlfile.Str(op, "from") == m[1] {
+					return true
+				}
+			}
+			return false
+		}
+	} else {
+		return nil
+	}
+	docs := func(it *yaml.Node) []*yaml.Node {
+		var text string
+		if yamlfile.IsScalar(it) { // patchesStrategicMerge: a file, or the patch itself
+			if strings.Contains(it.Value, "\n") {
+				text = it.Value
+			} else {
+				p, ok := view.Clean(path.Join(dir, it.Value))
+				if !ok || dir == "" {
+					return nil
+				}
+				f, err := v.YAML(p)
+				if err != nil || f == nil {
+					return nil
+				}
+				var out []*yaml.Node
+				for _, d := range f.Docs {
+					out = append(out, d.Root)
+				}
+				return out
+			}
+		} else if pv := yamlfile.Get(it, "patch"); yamlfile.IsScalar(pv) {
+			text = pv.Value
+		} else if pp := yamlfile.Str(it, "path"); pp != "" && dir != "" {
+			p, ok := view.Clean(path.Join(dir, pp))
+			if !ok {
+				return nil
+			}
+			f, err := v.YAML(p)
+			if err != nil || f == nil {
+				return nil
+			}
+			var out []*yaml.Node
+			for _, d := range f.Docs {
+				out = append(out, d.Root)
+			}
+			return out
+		}
+		var out []*yaml.Node
+		dec := yaml.NewDecoder(strings.NewReader(text))
+		for {
+			var n yaml.Node
+			if dec.Decode(&n) != nil || len(n.Content) == 0 {
+				break
+			}
+			out = append(out, n.Content[0])
+		}
+		return out
+	}
+	for _, field := range []string{"patches", "patchesStrategicMerge", "patchesJson6902"} {
+		for _, it := range yamlfile.Items(yamlfile.Get(root, field)) {
+			for _, d := range docs(it) {
+				if match(d) {
+					if n := yamlfile.Get(it, "path"); yamlfile.IsScalar(n) {
+						return n
+					}
+					return it
+				}
+			}
+		}
+	}
+	return nil
+}
+
+var varRefRE = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)`)
+
+// varNote tells, for a value written with postBuild variables, what each
+// variable was substituted with.
+func varNote(written string, vars map[string]string) string {
+	if vars == nil {
+		return ""
+	}
+	var parts []string
+	seen := map[string]bool{}
+	for _, m := range varRefRE.FindAllStringSubmatchIndex(written, -1) {
+		if m[0] > 0 && written[m[0]-1] == '$' {
+			continue // $${ is an escaped ${
+		}
+		name := written[m[2]:m[3]]
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		if v, ok := vars[name]; ok {
+			parts = append(parts, fmt.Sprintf("${%s} is %q", name, v))
+		} else {
+			parts = append(parts, fmt.Sprintf("${%s} is not set", name))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "; after postBuild substitution " + strings.Join(parts, ", ")
 }

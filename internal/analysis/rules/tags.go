@@ -80,7 +80,11 @@ func checkTags(c *Context) {
 				if st.OpenErr != nil {
 					reason = strings.TrimSuffix(st.OpenErr.Error(), ": "+gitsrc.ErrUnavailable.Error())
 				}
-				c.At("tag/unverified", o.File, un, fmt.Sprintf("cannot read %s (%s): tag and base checks are skipped for it; pass --mirror %s=DIR or run without --offline", st.URL, reason, st.URL))
+				hint := fmt.Sprintf("pass --mirror %s=DIR (a local clone) or add it to mirrors in .gitops.yaml", st.URL)
+				if strings.Contains(reason, "offline") {
+					hint += ", or run without --offline"
+				}
+				c.At("tag/unverified", o.File, un, fmt.Sprintf("cannot read %s (%s): tag and base checks are skipped for it; %s", st.URL, reason, hint))
 			}
 			continue
 		}

@@ -16,7 +16,7 @@ func checkUnusedFiles(c *Context) {
 	if c.Repo.OverlayRoot == "" {
 		return
 	}
-	listed := listedFiles(c)
+	listed := c.listed()
 	reached := map[string]bool{}
 	for _, cl := range c.Clusters {
 		for p := range cl.Reached[c.Repo.View] {

@@ -33,10 +33,11 @@ type View struct {
 	FS    fs.FS
 	Label string // how findings name this view: "" for the repository itself
 
-	mu    sync.Mutex
-	yamls map[string]*yamlfile.File
-	errs  map[string]error
-	stats map[string]statResult
+	mu     sync.Mutex
+	yamls  map[string]*yamlfile.File
+	errs   map[string]error
+	stats  map[string]statResult
+	cached *cachedFS
 }
 
 type statResult struct{ exists, isDir bool }
