@@ -24,7 +24,7 @@ func substitute(text string, vars map[string]string, keep bool) string {
 			i++
 			continue
 		}
-		end := strings.IndexByte(text[i:], '}')
+		end := closingBrace(text[i:])
 		if end < 0 {
 			b.WriteString(text[i:])
 			break
@@ -60,12 +60,12 @@ func evalVar(expr string, vars map[string]string, keep bool) (string, bool) {
 		return val, true
 	case strings.HasPrefix(rest, ":="), strings.HasPrefix(rest, ":-"):
 		if !set || val == "" {
-			return rest[2:], true
+			return substitute(rest[2:], vars, keep), true // defaults may nest ${...}
 		}
 		return val, true
 	case strings.HasPrefix(rest, "="), strings.HasPrefix(rest, "-"):
 		if !set {
-			return rest[1:], true
+			return substitute(rest[1:], vars, keep), true
 		}
 		return val, true
 	}
@@ -80,4 +80,23 @@ func isNameByte(c byte, first bool) bool {
 		return !first
 	}
 	return false
+}
+
+// closingBrace finds the brace closing the ${ at the start of s, counting
+// nested ${...} in defaults; -1 when there is none.
+func closingBrace(s string) int {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case strings.HasPrefix(s[i:], "${"):
+			depth++
+			i++
+		case s[i] == '}':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }

@@ -18,6 +18,11 @@ func TestSubstitute(t *testing.T) {
 		{"x: ${1A}", "x: ${1A}"},
 		{"x: ${A", "x: ${A"},
 		{"a-${A}-${A}", "a-1-1"},
+		{"claim: ${MISSING:-${A}}", "claim: 1"},
+		{"claim: ${MISSING:-\"${A}-data\"}", "claim: \"1-data\""},
+		{"claim: ${A:-${MISSING}}-x", "claim: 1-x"},
+		{"deep: ${M1:-${M2:-${A}}}!", "deep: 1!"},
+		{"open: ${M1:-${A}", "open: ${M1:-${A}"},
 	}
 	for _, tt := range tests {
 		if got := substitute(tt.in, vars, false); got != tt.want {

@@ -482,9 +482,6 @@ func (r *renderRun) buildError(j *renderJob) {
 			return
 		}
 	}
-	if nestedSubstitution(j.v, res.Err) {
-		return // ${A:-${B}}: a default that is itself a variable is not evaluated here
-	}
 	msg := fmt.Sprintf("kustomize build of %s fails: %v", r.label(j), res.Err)
 	kf, entry := r.errEntry(j)
 	if entry == nil && kf != nil && kf.Root != nil {
@@ -944,27 +941,6 @@ func patchNode(root, target *yaml.Node, o *render.Object, ptr []string) *yaml.No
 		}
 	}
 	return nil
-}
-
-var (
-	substFromRE = regexp.MustCompile(`after substitution \(from ([^)]+)\)`)
-	nestedVarRE = regexp.MustCompile(`\$\{[^}]*\$\{`)
-)
-
-// nestedSubstitution reports whether a build failed while parsing an
-// object after postBuild substitution, and the file it came from nests a
-// variable in another's default (${A:-${B}}), which Flux evaluates but the
-// substitution here does not: the failure is the analysis's, not the user's.
-func nestedSubstitution(v *view.View, err error) bool {
-	if err == nil {
-		return false
-	}
-	m := substFromRE.FindStringSubmatch(err.Error())
-	if m == nil {
-		return false
-	}
-	data, rerr := v.Read(m[1])
-	return rerr == nil && nestedVarRE.Match(data)
 }
 
 var (
