@@ -113,6 +113,11 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	rc := &rules.Context{Ctx: ctx, Repo: snap.Repo, Clusters: snap.Clusters, Config: cfg, Sources: snap.Sources, Envs: snap.Envs,
 		Renderer: rend, Schemas: schemas.Validator}
+	var scope *Scope
+	if opts.Changed != nil {
+		scope = ScopeOf(snap, opts.Changed)
+		rc.RenderCluster = scope.Includes
+	}
 	rules.StartRender(rc)
 	rules.Run(rc)
 	var all []diag.Diagnostic
@@ -128,7 +133,7 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	for _, c := range snap.Clusters {
 		res.Clusters = append(res.Clusters, c.Name)
 	}
-	all = applyScope(snap, opts.Changed, all)
+	all = applyScope(snap, scope, opts.Changed, all)
 	res.Diagnostics = finish(snap.Repo, cfg, all, opts.Rules)
 	return res, nil
 }

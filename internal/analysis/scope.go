@@ -14,10 +14,11 @@ import (
 )
 
 // Scope is what a change affects: the clusters whose findings are
-// reported. The whole repository is analysed either way (the model of a
-// cluster needs all of it); the scope only decides what is reported, so
-// that a commit is not blocked by problems it did not touch while every
-// finding in a cluster it did touch, in changed files or not, is kept.
+// reported. The model of the whole repository is built either way (a
+// cluster's model needs all of it), but only the affected clusters are
+// rendered, and only their findings are reported, so that a commit is not
+// blocked by problems it did not touch while every finding in a cluster it
+// did touch, in changed files or not, is kept.
 type Scope struct {
 	// All is set when the change affects every cluster (.gitops.yaml,
 	// a GitOps file outside every cluster, a deleted file no cluster
@@ -29,6 +30,15 @@ type Scope struct {
 	Changed []string
 
 	files map[string]bool // paths of the affected clusters
+}
+
+// Includes reports whether the change affects the named cluster.
+func (s *Scope) Includes(cluster string) bool {
+	if s.All {
+		return true
+	}
+	i := sort.SearchStrings(s.Clusters, cluster)
+	return i < len(s.Clusters) && s.Clusters[i] == cluster
 }
 
 // Relevant reports whether a changed path can matter to the analysis: a
@@ -137,12 +147,11 @@ func (s *Scope) Empty() bool { return !s.All && len(s.Clusters) == 0 && len(s.Ch
 // applyScope adds the findings about the change itself (edits under a
 // read-only base) and drops findings outside the clusters the change
 // affects. A nil changed list means no scoping.
-func applyScope(snap *Snapshot, changed []string, ds []diag.Diagnostic) []diag.Diagnostic {
-	if changed == nil {
+func applyScope(snap *Snapshot, s *Scope, changed []string, ds []diag.Diagnostic) []diag.Diagnostic {
+	if s == nil {
 		return ds
 	}
 	ds = append(ds, rules.BaseReadOnly(snap.Repo, changed)...)
-	s := ScopeOf(snap, changed)
 	out := ds[:0]
 	for _, d := range ds {
 		if d.Rule == "repo/base-read-only" || s.Keeps(d) {

@@ -41,6 +41,10 @@ type Context struct {
 	// Schemas returns a validator that knows the given CRDs (YAML or JSON
 	// documents); nil turns the schema checks off.
 	Schemas func(crds [][]byte) (*schema.Validator, error)
+	// RenderCluster, when set, limits rendering to the clusters it
+	// accepts: the hook renders only what a commit affects, since the
+	// findings of other clusters are not reported anyway.
+	RenderCluster func(name string) bool
 
 	out         []diag.Diagnostic
 	errs        []error

@@ -216,6 +216,9 @@ func (r *renderRun) jobs() []*renderJob {
 	c := r.c
 	var out []*renderJob
 	for _, cl := range c.Clusters {
+		if c.RenderCluster != nil && !c.RenderCluster(cl.Name) {
+			continue
+		}
 		rootCovered := false
 		for _, p := range cl.Pulls {
 			if p.View == nil || !p.PathOK || p.PathNode == nil || p.Skipped != "" || p.Missing || strings.HasPrefix(p.Path, "..") {
