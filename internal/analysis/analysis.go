@@ -66,6 +66,24 @@ type Snapshot struct {
 	Sources  rules.Sources
 }
 
+// Complete returns the options an action analyses with, before and after
+// its change: every rule (an action must see all the damage it does) and
+// the configuration loaded from the view when none was given.
+func (o Options) Complete() (Options, error) {
+	o.Rules = nil
+	if o.FS == nil {
+		return o, ErrNoFS
+	}
+	if o.Config == nil {
+		cfg, err := LoadConfig(o.FS)
+		if err != nil {
+			return o, err
+		}
+		o.Config = cfg
+	}
+	return o, nil
+}
+
 // ErrNoFS is returned when Options.FS is nil.
 var ErrNoFS = errors.New("no repository to analyse")
 

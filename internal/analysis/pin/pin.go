@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,17 +64,9 @@ func Pin(ctx context.Context, opts Options) (*Plan, error) {
 	if n != 1 {
 		return nil, inputErr("say where to move: exactly one of previous, next or a tag")
 	}
-	aopts := opts.Analysis
-	aopts.Rules = nil
-	if aopts.FS == nil {
-		return nil, analysis.ErrNoFS
-	}
-	if aopts.Config == nil {
-		cfg, err := analysis.LoadConfig(aopts.FS)
-		if err != nil {
-			return nil, err
-		}
-		aopts.Config = cfg
+	aopts, err := opts.Analysis.Complete()
+	if err != nil {
+		return nil, err
 	}
 	cfg := aopts.Config
 	before, err := analysis.Analyze(ctx, aopts)
@@ -228,19 +221,9 @@ func match(snap *analysis.Snapshot, opts Options) ([]*model.Object, error) {
 			where = " in cluster " + cl.Name
 		}
 		sort.Strings(names)
-		return nil, inputErr("no GitRepository %q%s (sources: %s)", opts.Source, where, strings.Join(dedupe(names), ", "))
+		return nil, inputErr("no GitRepository %q%s (sources: %s)", opts.Source, where, strings.Join(slices.Compact(names), ", "))
 	}
 	return out, nil
-}
-
-func dedupe(ss []string) []string {
-	var out []string
-	for i, s := range ss {
-		if i == 0 || s != ss[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // choose picks the new tag. Previous and next skip rejected tags; an

@@ -51,17 +51,9 @@ type Plan struct {
 
 // Promote computes the promotion of a service and checks it.
 func Promote(ctx context.Context, opts Options) (*Plan, error) {
-	aopts := opts.Analysis
-	aopts.Rules = nil
-	if aopts.FS == nil {
-		return nil, analysis.ErrNoFS
-	}
-	if aopts.Config == nil {
-		cfg, err := analysis.LoadConfig(aopts.FS)
-		if err != nil {
-			return nil, err
-		}
-		aopts.Config = cfg
+	aopts, err := opts.Analysis.Complete()
+	if err != nil {
+		return nil, err
 	}
 	before, err := analysis.Analyze(ctx, aopts)
 	if err != nil {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,7 +162,7 @@ func checkUpdate(c *Context, o *model.Object, st *SourceState, tagNode *yaml.Nod
 	sort.Strings(paths)
 	msg := fmt.Sprintf("a newer tag of %s exists: %q", st.URL, newest.Name)
 	if len(paths) > 0 {
-		changed, err := st.Repo.Changed(st.Repo.Tags[i].Hash, newest.Hash, dedupe(paths))
+		changed, err := st.Repo.Changed(st.Repo.Tags[i].Hash, newest.Hash, slices.Compact(paths))
 		if err == nil {
 			if len(changed) == 0 {
 				msg += "; no base path used here changed"
@@ -172,16 +173,6 @@ func checkUpdate(c *Context, o *model.Object, st *SourceState, tagNode *yaml.Nod
 	}
 	c.At("tag/update-available", o.File, tagNode, msg,
 		diag.Fix{Title: "Upgrade to " + newest.Name, Edits: []diag.Edit{Replace(o.File, tagNode, quoted(newest.Name))}})
-}
-
-func dedupe(ss []string) []string {
-	var out []string
-	for i, s := range ss {
-		if i == 0 || s != ss[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 type pin struct {
