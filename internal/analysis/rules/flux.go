@@ -329,17 +329,7 @@ func checkNotApplied(c *Context) {
 			if e.IsDir() || !view.IsYAML(p) || model.IsKustomizationFile(p) || listed[p] {
 				continue
 			}
-			f, err := c.Repo.View.YAML(p)
-			if err != nil {
-				continue
-			}
-			var first *model.Object
-			for _, o := range c.Repo.ObjectsIn(c.Repo.View, f) {
-				if o.IsFlux() {
-					first = o
-					break
-				}
-			}
+			f, first := firstObject(c, p, (*model.Object).IsFlux)
 			if first == nil {
 				continue
 			}
@@ -386,17 +376,7 @@ func checkNotAppliedBelow(c *Context, k *model.KFile, listed map[string]bool) {
 			if listed[p] || reachedByAny(c, p) {
 				continue
 			}
-			f, err := c.Repo.View.YAML(p)
-			if err != nil {
-				continue
-			}
-			var first *model.Object
-			for _, o := range c.Repo.ObjectsIn(c.Repo.View, f) {
-				if o.IsFluxKustomization() {
-					first = o
-					break
-				}
-			}
+			f, first := firstObject(c, p, (*model.Object).IsFluxKustomization)
 			if first == nil || commentedOut(k, path.Join(sub.Name(), name)) {
 				continue
 			}
@@ -777,4 +757,19 @@ func commentedOut(k *model.KFile, file string) bool {
 		}
 	}
 	return false
+}
+
+// firstObject returns a repository file and its first object that
+// matches, or a nil object.
+func firstObject(c *Context, p string, match func(*model.Object) bool) (*yamlfile.File, *model.Object) {
+	f, err := c.Repo.View.YAML(p)
+	if err != nil {
+		return nil, nil
+	}
+	for _, o := range c.Repo.ObjectsIn(c.Repo.View, f) {
+		if match(o) {
+			return f, o
+		}
+	}
+	return f, nil
 }

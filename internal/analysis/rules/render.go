@@ -992,42 +992,33 @@ func (r *renderRun) failingPatch(v *view.View, dir string, root *yaml.Node, msg 
 	} else {
 		return nil
 	}
+	// fileDocs reads the documents of a patch file named relative to dir.
+	fileDocs := func(rel string) []*yaml.Node {
+		p, ok := view.Clean(path.Join(dir, rel))
+		if !ok || dir == "" {
+			return nil
+		}
+		f, err := v.YAML(p)
+		if err != nil || f == nil {
+			return nil
+		}
+		var out []*yaml.Node
+		for _, d := range f.Docs {
+			out = append(out, d.Root)
+		}
+		return out
+	}
 	docs := func(it *yaml.Node) []*yaml.Node {
 		var text string
 		if yamlfile.IsScalar(it) { // patchesStrategicMerge: a file, or the patch itself
-			if strings.Contains(it.Value, "\n") {
-				text = it.Value
-			} else {
-				p, ok := view.Clean(path.Join(dir, it.Value))
-				if !ok || dir == "" {
-					return nil
-				}
-				f, err := v.YAML(p)
-				if err != nil || f == nil {
-					return nil
-				}
-				var out []*yaml.Node
-				for _, d := range f.Docs {
-					out = append(out, d.Root)
-				}
-				return out
+			if !strings.Contains(it.Value, "\n") {
+				return fileDocs(it.Value)
 			}
+			text = it.Value
 		} else if pv := yamlfile.Get(it, "patch"); yamlfile.IsScalar(pv) {
 			text = pv.Value
-		} else if pp := yamlfile.Str(it, "path"); pp != "" && dir != "" {
-			p, ok := view.Clean(path.Join(dir, pp))
-			if !ok {
-				return nil
-			}
-			f, err := v.YAML(p)
-			if err != nil || f == nil {
-				return nil
-			}
-			var out []*yaml.Node
-			for _, d := range f.Docs {
-				out = append(out, d.Root)
-			}
-			return out
+		} else if pp := yamlfile.Str(it, "path"); pp != "" {
+			return fileDocs(pp)
 		}
 		var out []*yaml.Node
 		dec := yaml.NewDecoder(strings.NewReader(text))
