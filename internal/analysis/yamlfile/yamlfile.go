@@ -109,6 +109,13 @@ func (f *File) syntaxDiag(err error) diag.Diagnostic {
 	// Parser errors count lines from zero (scanner errors do not).
 	if strings.Contains(msg, "did not find expected") {
 		line++
+		// The parser names the block the error is in, not the line that
+		// breaks it: find the line that dedents to no open level.
+		if strings.Contains(msg, "expected key") || strings.Contains(msg, "expected '-' indicator") {
+			if l := f.misindented(line); l > 0 {
+				line, col = l, indentOf(f.LineText(l))+1
+			}
+		}
 	}
 	if m := anchorRE.FindStringSubmatch(msg); m != nil {
 		if i := bytes.Index(f.Src, []byte("*"+m[1])); i >= 0 {
@@ -130,6 +137,37 @@ func (f *File) syntaxDiag(err error) diag.Diagnostic {
 		Message: "YAML does not parse: " + clean,
 	}
 }
+
+// misindented returns the first line after the block that starts on line
+// start whose indentation returns to no level opened since, or 0.
+func (f *File) misindented(start int) int {
+	levels := []int{indentOf(f.LineText(start))}
+	for l := start + 1; l <= f.LineCount(); l++ {
+		text := f.LineText(l)
+		trimmed := strings.TrimSpace(text)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		d := indentOf(text)
+		if d < levels[0] || trimmed == "---" {
+			return 0 // the block ended
+		}
+		popped := false
+		for len(levels) > 1 && levels[len(levels)-1] > d {
+			levels = levels[:len(levels)-1]
+			popped = true
+		}
+		if top := levels[len(levels)-1]; top < d {
+			if popped {
+				return l // dedented between two open levels
+			}
+			levels = append(levels, d)
+		}
+	}
+	return 0
+}
+
+func indentOf(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
 
 func (f *File) checkDuplicates(n *yaml.Node) {
 	// Walk without following aliases: each node is visited once.
