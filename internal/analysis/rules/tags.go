@@ -113,8 +113,8 @@ func checkTags(c *Context) {
 			checkUpdate(c, o, st, tagNode)
 		}
 	}
-	checkMixed(c)
-	checkOrder(c)
+	ahead := checkOrder(c)
+	checkMixed(c, ahead)
 }
 
 func tagList(tags []string) string {
@@ -218,12 +218,15 @@ func clusterPins(c *Context, cl *model.Cluster) map[string][]pin {
 	return out
 }
 
-func checkMixed(c *Context) {
+// checkMixed warns about pins that differ from the rest of their cluster.
+// Pins already reported as ahead of the previous environment are left out:
+// that warning names the same mistake.
+func checkMixed(c *Context, ahead map[*model.Object]bool) {
 	for _, cl := range c.Clusters {
 		pins := clusterPins(c, cl)
 		keys := sortedKeys(pins)
 		for _, key := range keys {
-			ps := pins[key]
+			ps := slices.DeleteFunc(pins[key], func(p pin) bool { return ahead[p.a.Obj] })
 			count := map[string]int{}
 			for _, p := range ps {
 				count[p.ref]++
@@ -281,10 +284,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
-// checkOrder warns when a later environment runs ahead of the one before it.
-func checkOrder(c *Context) {
+// checkOrder warns when a later environment runs ahead of the one before
+// it, and returns the sources it reported.
+func checkOrder(c *Context) map[*model.Object]bool {
+	reported := map[*model.Object]bool{}
 	if len(c.Envs) < 2 {
-		return
+		return reported
 	}
 	byName := map[string]*model.Cluster{}
 	for _, cl := range c.Clusters {
@@ -329,9 +334,11 @@ func checkOrder(c *Context) {
 				}
 				_, tv := yamlfile.GetKV(p.a.Obj.Node(), "spec", "ref", "tag")
 				c.At("tag/order", p.a.Obj.File, tv, fmt.Sprintf("%s pins %q, newer than %s's %q: promote through %s first", cur.Name, p.st.Ref.Tag, prev.Name, newestPrev, prev.Name))
+				reported[p.a.Obj] = true
 			}
 		}
 	}
+	return reported
 }
 
 // compareTags orders two tags by history when the repository is known,
