@@ -9,6 +9,7 @@ import (
 	"path"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -663,9 +664,13 @@ func (r *renderRun) report1(j *renderJob, o *render.Object, vs []schema.Violatio
 	if src != nil && r.superseded(src) {
 		return
 	}
+	chartReported := src != nil && r.reportedIn(src, "flux/helmrelease-chart")
 	for _, x := range vs {
 		if j.opaque && containsVar(o.Doc, x.Path) {
 			continue // a variable from an unreadable source would fill it
+		}
+		if chartReported && len(x.Path) == 1 && x.Path[0] == "spec" {
+			continue // the chart/chartRef rule, reported by flux/helmrelease-chart
 		}
 		r.violation(j, o, src, x)
 	}
@@ -674,6 +679,12 @@ func (r *renderRun) report1(j *renderJob, o *render.Object, vs []schema.Violatio
 // superseded reports whether the engine already flagged the object's
 // apiVersion or removed fields: its schema findings would repeat them.
 func (r *renderRun) superseded(src *model.Object) bool {
+	return r.reportedIn(src, "flux/api-removed", "flux/field-removed")
+}
+
+// reportedIn reports whether one of the rules already has a finding inside
+// the object's document.
+func (r *renderRun) reportedIn(src *model.Object, rules ...string) bool {
 	if src.View != r.c.Repo.View {
 		return false
 	}
@@ -683,7 +694,7 @@ func (r *renderRun) superseded(src *model.Object) bool {
 		last = src.File.Docs[idx+1].Root.Line - 1
 	}
 	for _, d := range r.c.out {
-		if d.File == src.File.Path && (d.Rule == "flux/api-removed" || d.Rule == "flux/field-removed") &&
+		if d.File == src.File.Path && slices.Contains(rules, d.Rule) &&
 			d.Range.Start.Line >= rg.Start.Line && d.Range.Start.Line <= last {
 			return true
 		}
@@ -694,23 +705,55 @@ func (r *renderRun) superseded(src *model.Object) bool {
 // containsVar reports whether the rendered value at ptr still holds a
 // ${VAR} reference.
 func containsVar(doc map[string]any, ptr []string) bool {
+	cur, ok := valueAt(doc, ptr)
+	if !ok {
+		return false
+	}
+	b, _ := json.Marshal(cur)
+	return strings.Contains(string(b), "${")
+}
+
+// valueAt is the rendered value at ptr.
+func valueAt(doc map[string]any, ptr []string) (any, bool) {
 	var cur any = doc
 	for _, s := range ptr {
 		switch t := cur.(type) {
 		case map[string]any:
-			cur = t[s]
+			v, ok := t[s]
+			if !ok {
+				return nil, false
+			}
+			cur = v
 		case []any:
 			var i int
 			if _, err := fmt.Sscan(s, &i); err != nil || i < 0 || i >= len(t) {
-				return false
+				return nil, false
 			}
 			cur = t[i]
 		default:
-			return false
+			return nil, false
 		}
 	}
-	b, _ := json.Marshal(cur)
-	return strings.Contains(string(b), "${")
+	return cur, true
+}
+
+// patched reports whether a scalar written in the source differs from the
+// rendered value at ptr: something (a patch) replaced it.
+func patched(n *yaml.Node, doc map[string]any, ptr []string) bool {
+	if !yamlfile.IsScalar(n) {
+		return false
+	}
+	rendered, ok := valueAt(doc, ptr)
+	if !ok {
+		return false
+	}
+	var written any
+	if n.Decode(&written) != nil {
+		return false
+	}
+	a, _ := json.Marshal(written)
+	b, _ := json.Marshal(rendered)
+	return string(a) != string(b) && !strings.Contains(n.Value, "${")
 }
 
 // source finds the object as written in the file it was rendered from.
@@ -764,6 +807,13 @@ func (r *renderRun) violation(j *renderJob, o *render.Object, src *model.Object,
 		if n, ok := yamlfile.FindPointer(src.Node(), x.Path); ok {
 			if src.View != c.Repo.View {
 				return // the base's own object: not the customer's to fix
+			}
+			if patched(n, o.Doc, x.Path) {
+				// The source's value was replaced: the patch wrote the bad one.
+				if f, rg, ok := r.patchFor(j, o, x.Path); ok {
+					r.reportRange(rule, f, rg, msg+"; set by this patch")
+					return
+				}
 			}
 			if x.Kind == schema.Invalid && len(x.Path) > 0 {
 				if _, val := yamlfile.GetKV(yamlfile.Get(src.Node(), x.Path[:len(x.Path)-1]...), x.Path[len(x.Path)-1]); yamlfile.IsScalar(val) {
