@@ -1,10 +1,12 @@
 package model
 
 import (
+	"fmt"
 	"path"
 	"sort"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	yaml "go.yaml.in/yaml/v3"
@@ -47,10 +49,13 @@ type Pull struct {
 func (p *Pull) Substituted() bool { return strings.Contains(p.Path, "${") }
 
 // Unresolved reports whether what this pull applies is unknown: its source
-// could not be read, or is of a kind that is not followed. Rules that look for something "anywhere in
-// the cluster" must stay quiet while a cluster has such pulls.
+// could not be read, matches nothing, or is of a kind that is not followed,
+// or its path does not exist there (each reported at the pull itself).
+// Rules that look for something "anywhere in the cluster" must stay quiet
+// while a cluster has such pulls: what is missing may be what the broken
+// pull would have applied.
 func (p *Pull) Unresolved() bool {
-	return p.Err != nil || p.Skipped != ""
+	return p.Err != nil || p.Skipped != "" || p.Missing || (p.View != nil && p.PathNode != nil && !p.PathOK && !p.Substituted())
 }
 
 // HasUnresolved reports whether any pull of the cluster is unresolved.
@@ -402,6 +407,14 @@ func (b *builder) resolve(k *Applied) *Pull {
 }
 
 func (b *builder) checkPath(p *Pull) {
+	if p.PathNode == nil {
+		if unknown := unknownSpecFields(p.K.Obj); len(unknown) > 0 {
+			// Flux would apply the source's root, but the author meant a
+			// path: a misspelt key is reported by the schema check.
+			p.Skipped = fmt.Sprintf("spec has no path but an unknown field %q (a misspelt path?)", unknown[0])
+			return
+		}
+	}
 	if p.Substituted() {
 		// ${var} is filled in by a parent's postBuild: the real path is unknown.
 		p.PathOK = false
@@ -514,4 +527,18 @@ func underDir(p, dir string) (string, bool) {
 	}
 	rest, ok := strings.CutPrefix(p, dir+"/")
 	return rest, ok
+}
+
+// unknownSpecFields lists the spec keys of a Flux object that its API does
+// not define.
+func unknownSpecFields(o *Object) []string {
+	spec := yamlfile.Get(o.Node(), "spec")
+	if spec == nil || spec.Kind != yaml.MappingNode {
+		return nil
+	}
+	var keys []string
+	for i := 0; i+1 < len(spec.Content); i += 2 {
+		keys = append(keys, spec.Content[i].Value)
+	}
+	return schema.UnknownFluxSpecFields(o.APIVersion, o.Kind, keys)
 }

@@ -112,3 +112,19 @@ func sortedKeys(m map[string]any) []string {
 	slices.Sort(keys)
 	return keys
 }
+
+// UnknownFluxSpecFields returns the keys, among those given, that are no
+// spec field of a current Flux kind; nil for other kinds.
+func UnknownFluxSpecFields(apiVersion, kind string, keys []string) []string {
+	known, ok := fluxSpecFields[apiVersion+"/"+kind]
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, k := range keys {
+		if !slices.Contains(known, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
