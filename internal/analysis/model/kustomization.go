@@ -76,7 +76,7 @@ func ParseKustomization(v *view.View, p string) (*KFile, error) {
 	k.Namespace = yamlfile.Str(root, "namespace")
 	for _, field := range []string{"resources", "bases", "components", "crds", "patchesStrategicMerge"} {
 		for _, it := range yamlfile.Items(yamlfile.Get(root, field)) {
-			if yamlfile.IsScalar(it) {
+			if yamlfile.IsScalar(it) && !strings.Contains(it.Value, "\n") { // not an inline patch
 				k.add(field, it.Value, it)
 			}
 		}
