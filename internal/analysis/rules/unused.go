@@ -23,8 +23,9 @@ func checkUnusedFiles(c *Context) {
 			reached[p] = true
 		}
 	}
+	meant := meantByMissingEntries(c)
 	for _, p := range c.Repo.Listing.Files {
-		if !view.IsYAML(p) || model.IsKustomizationFile(p) || listed[p] || reached[p] {
+		if !view.IsYAML(p) || model.IsKustomizationFile(p) || listed[p] || reached[p] || meant[p] {
 			continue
 		}
 		rest, ok := strings.CutPrefix(p, c.Repo.OverlayRoot+"/")
@@ -85,4 +86,25 @@ func underFluxPathWithoutKustomization(c *Context, p string) bool {
 		}
 	}
 	return false
+}
+
+// meantByMissingEntries lists the files that kustomize/missing-file offers
+// as the fix of an entry naming nothing ("did you mean"): the misspelt
+// entry is why they are read by nothing, and it is reported already.
+func meantByMissingEntries(c *Context) map[string]bool {
+	out := map[string]bool{}
+	for _, k := range c.Repo.Kustomizations {
+		for _, e := range k.Entries {
+			if e.Remote || e.Outside {
+				continue
+			}
+			if ok, _ := c.Repo.View.Stat(e.Target); ok {
+				continue
+			}
+			if s := suggest(c.Repo.View, e.Target); s != "" {
+				out[s] = true
+			}
+		}
+	}
+	return out
 }
