@@ -707,12 +707,27 @@ func definedButCutOff(c *Context, cl *model.Cluster, kind, name string) bool {
 		return false
 	}
 	for _, o := range defs {
-		if notApplied(c, o.File.Path) {
+		if notApplied(c, o.File.Path) || underNotApplied(c, o.File.Path) {
 			return true // flux/not-applied names the file that should apply it
 		}
 	}
 	for _, p := range cl.Pulls {
 		if p.View == c.Repo.View && !p.PathOK {
+			return true
+		}
+	}
+	return false
+}
+
+// underNotApplied reports whether a file is below the path of a Flux
+// Kustomization of this repository that flux/not-applied reports: applying
+// that Kustomization is what would bring the file in.
+func underNotApplied(c *Context, file string) bool {
+	for _, k := range c.Repo.Objects {
+		if k.View != c.Repo.View || !k.IsFluxKustomization() || !notApplied(c, k.File.Path) {
+			continue
+		}
+		if p, ok := view.Clean(yamlfile.Str(k.Node(), "spec", "path")); ok && p != "." && strings.HasPrefix(file, p+"/") {
 			return true
 		}
 	}
