@@ -287,6 +287,84 @@ spec:
 		},
 		Want: []finding{{"promotion/skipped-env", prod + "services/fluxcd/kube-prometheus-stack.yaml", "name: kube-prometheus-stack-base"}},
 	},
+	{
+		Name:  "override path typo",
+		Edits: []edit{sub(dev+"services/fluxcd/cert-manager.yaml", "./applications/overlays/dev-cluster/services/cert-manager", "./applications/overlays/dev-cluster/services/cert-manger")},
+		Want:  []finding{{"flux/path-not-found", dev + "services/fluxcd/cert-manager.yaml", "cert-manger"}},
+	},
+	{
+		Name:  "sourceRef name typo",
+		Edits: []edit{sub(stg+"services/fluxcd/gateway-api.yaml", "name: opencenter-gateway-api", "name: opencenter-gateway")},
+		Want:  []finding{{"flux/source-not-found", stg + "services/fluxcd/gateway-api.yaml", "name: opencenter-gateway\n"}},
+	},
+	{
+		Name:  "base tag bumped across a moved path",
+		Edits: []edit{sub(prod+"services/sources/opencenter-kube-prometheus-stack.yaml", `tag: "2026.01"`, `tag: "2026.02"`)},
+		Want: []finding{
+			{"flux/path-not-found", prod + "services/fluxcd/kube-prometheus-stack.yaml", "path: applications/base"},
+			{"tag/order", prod + "services/sources/opencenter-kube-prometheus-stack.yaml", "2026.02"},
+		},
+	},
+	{
+		Name:  "resources entry typo",
+		Edits: []edit{sub(dev+"services/cert-manager/kustomization.yaml", "./cluster-issuer.yaml", "./cluster-isuer.yaml")},
+		Want:  []finding{{"kustomize/missing-file", dev + "services/cert-manager/kustomization.yaml", "./cluster-isuer.yaml"}},
+	},
+	{
+		Name:  "generator file typo",
+		Edits: []edit{sub(stg+"services/gateway-api/kustomization.yaml", "helm-values/override-values.yaml", "helm-values/override-value.yaml")},
+		Want:  []finding{{"kustomize/missing-file", stg + "services/gateway-api/kustomization.yaml", "override-value.yaml"}},
+	},
+	{
+		Name:  "sources Kustomization not listed",
+		Edits: []edit{sub(prod+"services/fluxcd/kustomization.yaml", "  - ./sources.yaml\n", "")},
+		Want:  []finding{{"flux/not-applied", prod + "services/fluxcd/sources.yaml", "name: sources"}},
+	},
+	{
+		Name:  "deprecated patchesStrategicMerge",
+		Edits: []edit{sub(dev+"services/gateway-api/kustomization.yaml", "patches:\n  - patch: |-", "patchesStrategicMerge:\n  - |-")},
+		Want:  []finding{{"kustomize/deprecated-field", dev + "services/gateway-api/kustomization.yaml", "patchesStrategicMerge"}},
+	},
+	{
+		Name:  "remote resource in an overlay",
+		Edits: []edit{sub(prod+"services/cert-manager/kustomization.yaml", "  - ./cluster-issuer.yaml\n", "  - ./cluster-issuer.yaml\n  - https://github.com/cert-manager/cert-manager/releases/download/v1.17.2/cert-manager.crds.yaml\n")},
+		Want:  []finding{{"kustomize/remote-resource", prod + "services/cert-manager/kustomization.yaml", "https://"}},
+	},
+	{
+		Name: "SOPS secret without decryption",
+		Edits: []edit{
+			add(dev+"services/cert-manager/ca-secret.yaml", `apiVersion: v1
+kind: Secret
+metadata:
+  name: internal-ca
+type: Opaque
+stringData:
+  password: ENC[AES256_GCM,data:3q2+7w==,iv:AAAA,tag:BBBB,type:str]
+sops:
+  age:
+    - recipient: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p
+      enc: |
+        -----BEGIN AGE ENCRYPTED FILE-----
+        YWdlLWVuY3J5cHRpb24ub3JnL3YxCi0+IFgyNTUxOSBhYmNk
+        -----END AGE ENCRYPTED FILE-----
+  lastmodified: "2026-01-12T10:00:00Z"
+  mac: ENC[AES256_GCM,data:abcd,iv:AAAA,tag:BBBB,type:str]
+  version: 3.9.0
+`),
+			sub(dev+"services/cert-manager/kustomization.yaml", "  - ./cluster-issuer.yaml\n", "  - ./cluster-issuer.yaml\n  - ./ca-secret.yaml\n"),
+		},
+		Want: []finding{{"flux/decryption-missing", dev + "services/fluxcd/cert-manager.yaml", "path: ./applications"}},
+	},
+	{
+		Name:  "values file deleted",
+		Edits: []edit{del(prod + "services/cert-manager/helm-values/override-values.yaml")},
+		Want:  []finding{{"kustomize/missing-file", prod + "services/cert-manager/kustomization.yaml", "override.yaml="}},
+	},
+	{
+		Name:  "whole overlay folder deleted",
+		Edits: []edit{del(stg + "services/gateway-api/kustomization.yaml"), del(stg + "services/gateway-api/echo.yaml"), del(stg + "services/gateway-api/helm-values/override-values.yaml")},
+		Want:  []finding{{"flux/path-not-found", stg + "services/fluxcd/gateway-api.yaml", "path: ./applications"}},
+	},
 }
 
 // key identifies a finding across two runs.
