@@ -373,7 +373,7 @@ func validFormat(f string) bool {
 }
 
 func runCheck(ctx context.Context, args []string, env Env) int {
-	fs, c := command("check", "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the git top-level of the current folder, else the current folder).", env)
+	fs, c := command("check", "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the nearest folder up to the git top-level holding\n.gitops.yaml or applications/overlays, else the git top-level, else the current folder).\n\nExample: gitops-hook check . --format json --mirror ssh://git@github.com/org/gitops-base.git=../gitops-base", env)
 	fix := fs.Bool("fix", false, "apply the safe fixes to the files")
 	pos, code, done := parseArgs(fs, args)
 	if done {
