@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"path"
 	"regexp"
@@ -218,6 +219,11 @@ func sourceMissingMessage(c *Context, cl *model.Cluster, kind, name, ns string) 
 		}
 	}
 	best, bestD := "", len(name)/3+1
+	for _, a := range cl.Applied {
+		if a.Obj.Kind == kind && a.Obj.Name == name && a.Namespace != ns {
+			return msg + fmt.Sprintf("; %s %s is applied in namespace %s", kind, name, nsOr(a.Namespace))
+		}
+	}
 	for _, a := range cl.Applied {
 		if a.Obj.Kind == kind {
 			if d := editDistance(a.Obj.Name, name); d <= bestD {
@@ -697,6 +703,9 @@ func definedButCutOff(c *Context, cl *model.Cluster, kind, name string) bool {
 	if kind == "" {
 		kind = "GitRepository"
 	}
+	if inUnparsed(c, cl, name) {
+		return true // yaml/syntax is reported for the file that defines it
+	}
 	var defs []*model.Object
 	for _, o := range c.Repo.Objects {
 		if o.Kind == kind && o.Name == name {
@@ -713,6 +722,31 @@ func definedButCutOff(c *Context, cl *model.Cluster, kind, name string) bool {
 	}
 	for _, p := range cl.Pulls {
 		if p.View == c.Repo.View && !p.PathOK {
+			return true
+		}
+	}
+	return false
+}
+
+// inUnparsed reports whether a file of this repository that the cluster
+// applies does not parse and mentions name: its objects are unknown, and
+// the one named is probably among them.
+func inUnparsed(c *Context, cl *model.Cluster, name string) bool {
+	for p := range cl.Reached[c.Repo.View] {
+		f, err := c.Repo.View.YAML(p)
+		if err != nil || f == nil || !hasSyntaxError(f) {
+			continue
+		}
+		if bytes.Contains(f.Src, []byte(name)) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasSyntaxError(f *yamlfile.File) bool {
+	for _, d := range f.Diags {
+		if d.Rule == yamlfile.RuleSyntax {
 			return true
 		}
 	}
