@@ -40,7 +40,7 @@ func checkUnusedFiles(c *Context) {
 		if parts[2] == "fluxcd" || parts[2] == "sources" {
 			continue // flux/not-applied speaks for these
 		}
-		if underFluxPathWithoutKustomization(c, p) {
+		if underFluxPathWithoutKustomization(c, p) || underUnparsedKustomization(c, p, parts[0]) {
 			continue
 		}
 		f, err := c.Repo.View.YAML(p)
@@ -107,4 +107,20 @@ func meantByMissingEntries(c *Context) map[string]bool {
 		}
 	}
 	return out
+}
+
+// underUnparsedKustomization reports whether a kustomization.yaml in a
+// folder above p, up to the cluster's overlay, does not parse: what it
+// lists is unknown, and yaml/syntax is the finding.
+func underUnparsedKustomization(c *Context, p, cluster string) bool {
+	stop := path.Join(c.Repo.OverlayRoot, cluster)
+	for dir := path.Dir(p); strings.HasPrefix(dir, stop); dir = path.Dir(dir) {
+		if k := c.Repo.Kustomizations[dir]; k != nil && hasSyntaxError(k.File) {
+			return true
+		}
+		if dir == stop {
+			break
+		}
+	}
+	return false
 }
