@@ -58,6 +58,11 @@ func TestSyntaxErrorLines(t *testing.T) {
 		{"a:\n  b: 1\n c: 2\n", 3},
 		{"a: 1\nb: *nope\n", 2},
 		{"ok: 1\n---\nbad: [\n", 3},
+		// A line that dedents between two open levels, below the block the
+		// parser names.
+		{"grafana:\n  ingress:\n    enabled: true\n   hosts:\n      - a\n", 4},
+		{"spec:\n  template:\n    spec:\n      containers:\n        - name: a\n\n     image: b\n", 7},
+		{"a:\n  b: |\n    x\n      y\n    z\n  c: 1\n d: 2\n", 7},
 	} {
 		f := Parse("t.yaml", []byte(tc.src))
 		if len(f.Diags) != 1 || f.Diags[0].Rule != RuleSyntax {
