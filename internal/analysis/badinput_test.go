@@ -179,3 +179,23 @@ func TestEngineHasNoProtocolDeps(t *testing.T) {
 		}
 	}
 }
+
+// TestArchiveFoldersAreNotRead: retired manifests in archive folders are
+// not analysed, as dot-folders are not.
+func TestArchiveFoldersAreNotRead(t *testing.T) {
+	dir := t.TempDir()
+	old := "apiVersion: helm.toolkit.fluxcd.io/v2beta1\nkind: HelmRelease\nmetadata:\n  name: old\nspec:\n  interval: 5m\n"
+	write(t, dir, "_archive/app/release.yaml", old)
+	write(t, dir, "apps/archive/release.yaml", old)
+	write(t, dir, ".old/release.yaml", old)
+	write(t, dir, "apps/live/release.yaml", old)
+	ds := analyseDir(t, dir)
+	if len(ds) == 0 || find(ds, "apps/live/release.yaml", "flux/api-removed") == nil {
+		t.Fatalf("the live file must be analysed: %v", ds)
+	}
+	for _, d := range ds {
+		if d.File != "apps/live/release.yaml" {
+			t.Errorf("%s was read: %s %s", d.File, d.Rule, d.Message)
+		}
+	}
+}

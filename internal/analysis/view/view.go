@@ -165,6 +165,11 @@ func IsYAML(name string) bool {
 	return ext == ".yaml" || ext == ".yml"
 }
 
+// archiveFolders are folder names that by convention hold retired
+// manifests; their content would only produce findings about files no
+// cluster applies.
+var archiveFolders = map[string]bool{"archive": true, "_archive": true, "archived": true, "_archived": true, "attic": true}
+
 // Listing is the result of walking a whole view.
 type Listing struct {
 	Files []string // regular files, sorted
@@ -172,8 +177,9 @@ type Listing struct {
 	Diags []diag.Diagnostic // unreadable entries (symlink loops, escapes)
 }
 
-// Walk lists every file, skipping dot-folders (.git, .github, ...) and what
-// skip returns true for.
+// Walk lists every file, skipping dot-folders (.git, .github, ...),
+// archive folders (archive, _archive, archived, attic) and what skip
+// returns true for.
 // Symbolic links are followed only when they resolve inside the view; a
 // loop or an escape becomes a diagnostic.
 func (v *View) Walk(skip func(p string, dir bool) bool) Listing {
@@ -193,9 +199,9 @@ func (v *View) Walk(skip func(p string, dir bool) bool) Listing {
 		}
 		name := d.Name()
 		if d.IsDir() {
-			// Dot-folders hold tooling (.github, .vscode) or archives, not
-			// what a cluster applies.
-			if strings.HasPrefix(name, ".") || (skip != nil && skip(p, true)) {
+			// Dot-folders hold tooling (.github, .vscode), and archive
+			// folders retired manifests: neither is what a cluster applies.
+			if strings.HasPrefix(name, ".") || archiveFolders[strings.ToLower(name)] || (skip != nil && skip(p, true)) {
 				return fs.SkipDir
 			}
 			l.Dirs[p] = true
