@@ -859,6 +859,9 @@ func (r *renderRun) missing(j *renderJob, o *render.Object) {
 		return
 	}
 	msg := fmt.Sprintf("no schema is known for %s %s: its objects are not validated (commit its CRD, or pass --schema-location)", o.APIVersion, o.Kind)
+	if builtinGroup(o.APIVersion) {
+		msg = fmt.Sprintf("no schema is known for %s %s: the embedded Kubernetes schemas (v1.21) predate it, so its objects are not validated (pass --schema-location with schemas for your Kubernetes version)", o.APIVersion, o.Kind)
+	}
 	for _, s := range r.c.Repo.Objects {
 		if s.APIVersion == o.APIVersion && s.Kind == o.Kind {
 			r.kindDone[key] = true
@@ -1125,4 +1128,14 @@ func varNote(written string, vars map[string]string) string {
 		return ""
 	}
 	return "; after postBuild substitution " + strings.Join(parts, ", ")
+}
+
+// builtinGroup reports whether an apiVersion belongs to Kubernetes itself
+// (the core group, a group without a dot, or *.k8s.io).
+func builtinGroup(apiVersion string) bool {
+	g, _, ok := strings.Cut(apiVersion, "/")
+	if !ok {
+		return true // "v1"
+	}
+	return !strings.Contains(g, ".") || strings.HasSuffix(g, ".k8s.io")
 }
