@@ -139,6 +139,9 @@ func checkPulls(c *Context) {
 			if kind == "" {
 				kind = "GitRepository"
 			}
+			if n := sourceRefAt(cl, yamlfile.Get(o.Node(), "spec", "sourceRef"), kind, name, ns); n != nil {
+				nn = n
+			}
 			c.At("flux/source-not-found", o.File, nn, sourceMissingMessage(c, cl, kind, name, ns))
 			return
 		}
@@ -213,17 +216,15 @@ func sourceMissingMessage(c *Context, cl *model.Cluster, kind, name, ns string) 
 		msg += fmt.Sprintf(" (namespace %s)", ns)
 	}
 	msg += fmt.Sprintf(" matches no source applied to cluster %s", cl.Name)
+	if a := otherNamespace(cl, kind, name, ns); a != nil {
+		return msg + fmt.Sprintf("; %s %s is applied in namespace %s", kind, name, nsOr(a.Namespace))
+	}
 	for _, o := range c.Repo.Objects {
 		if o.Kind == kind && o.Name == name {
 			return msg + fmt.Sprintf("; it is defined in %s, which this cluster does not apply", o.File.Path)
 		}
 	}
 	best, bestD := "", len(name)/3+1
-	for _, a := range cl.Applied {
-		if a.Obj.Kind == kind && a.Obj.Name == name && a.Namespace != ns {
-			return msg + fmt.Sprintf("; %s %s is applied in namespace %s", kind, name, nsOr(a.Namespace))
-		}
-	}
 	for _, a := range cl.Applied {
 		if a.Obj.Kind == kind {
 			if d := editDistance(a.Obj.Name, name); d <= bestD {
@@ -235,6 +236,27 @@ func sourceMissingMessage(c *Context, cl *model.Cluster, kind, name, ns string) 
 		msg += fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return msg
+}
+
+// otherNamespace returns the source of that kind and name the cluster
+// applies in another namespace than ns, if any.
+func otherNamespace(cl *model.Cluster, kind, name, ns string) *model.Applied {
+	for _, a := range cl.Applied {
+		if a.Obj.Kind == kind && a.Obj.Name == name && a.Namespace != ns {
+			return a
+		}
+	}
+	return nil
+}
+
+// sourceRefAt is where a sourceRef that matches nothing is reported: at
+// its namespace when only the namespace is wrong, else at its name.
+func sourceRefAt(cl *model.Cluster, ref *yaml.Node, kind, name, ns string) *yaml.Node {
+	if _, n := yamlfile.GetKV(ref, "namespace"); n != nil && otherNamespace(cl, kind, name, ns) != nil {
+		return n
+	}
+	_, n := yamlfile.GetKV(ref, "name")
+	return n
 }
 
 // otherCluster returns B when p points into applications/overlays/B/ and B
@@ -317,11 +339,10 @@ func checkHelmSources(c *Context) {
 				if cl.FindSource(kind, name, ns) != nil || strings.Contains(name, "${") || cl.HasUnresolved() {
 					continue // found, templated, or possibly behind a pull that could not be followed
 				}
-				_, nn := yamlfile.GetKV(ref, "name")
 				if definedButCutOff(c, cl, kind, name) {
 					continue
 				}
-				c.At("flux/source-not-found", o.File, nn, sourceMissingMessage(c, cl, kind, name, ns))
+				c.At("flux/source-not-found", o.File, sourceRefAt(cl, ref, kind, name, ns), sourceMissingMessage(c, cl, kind, name, ns))
 			}
 		}
 	}
@@ -345,6 +366,9 @@ func checkNotApplied(c *Context) {
 			}
 			if commentedOut(k, e.Name()) {
 				continue // listed but commented out: switched off on purpose
+			}
+			if misspeltEntry(c, k, p) {
+				continue // kustomize/missing-file suggests this file
 			}
 			d := c.At("flux/not-applied", f, at, fmt.Sprintf("%s %s is not listed in %s, so Flux never applies it", first.Kind, first.Name, k.File.Path))
 			if fx, ok := addResourceFix(k, e.Name()); ok {
@@ -397,6 +421,20 @@ func checkNotAppliedBelow(c *Context, k *model.KFile, listed map[string]bool) {
 			}
 		}
 	}
+}
+
+// misspeltEntry reports whether an entry of k names a file that does not
+// exist and is close enough to p that kustomize/missing-file suggests p.
+func misspeltEntry(c *Context, k *model.KFile, p string) bool {
+	for _, e := range k.Entries {
+		if e.Target == "" || e.Remote || e.Outside {
+			continue
+		}
+		if ok, _ := c.Repo.View.Stat(e.Target); !ok && suggest(c.Repo.View, e.Target) == p {
+			return true
+		}
+	}
+	return false
 }
 
 func reachedByAny(c *Context, p string) bool {
@@ -738,6 +776,17 @@ func inUnparsed(c *Context, cl *model.Cluster, name string) bool {
 			continue
 		}
 		if bytes.Contains(f.Src, []byte(name)) {
+			return true
+		}
+	}
+	return false
+}
+
+// unparsable reports whether parsing the file reported an error
+// (yaml/syntax or yaml/duplicate-key).
+func unparsable(f *yamlfile.File) bool {
+	for _, d := range f.Diags {
+		if d.Rule == yamlfile.RuleSyntax || d.Rule == yamlfile.RuleDuplicateKey {
 			return true
 		}
 	}

@@ -94,7 +94,8 @@ func checkValues(c *Context) {
 				}
 				continue
 			}
-			if !looksLikeValues(gen.Name) || !valuesKnown(cl, g) {
+			// A HelmRelease in a file that does not parse may read it.
+			if !looksLikeValues(gen.Name) || !valuesKnown(cl, g) || inUnparsed(c, cl, gen.Name) {
 				continue
 			}
 			seen[gen] = true

@@ -35,8 +35,27 @@ func fluxRules(obj map[string]any) []Violation {
 	for _, f := range []string{"interval", "retryInterval", "timeout"} {
 		checkDuration(spec, "spec", f)
 	}
+	checkEnum := func(m any, allowed []string, path ...string) {
+		for _, k := range path[:len(path)-1] {
+			mm, _ := m.(map[string]any)
+			m = mm[k]
+		}
+		mm, _ := m.(map[string]any)
+		v, ok := mm[path[len(path)-1]]
+		if !ok {
+			return
+		}
+		if s, isStr := v.(string); !isStr || !slices.Contains(allowed, s) {
+			out = append(out, Violation{Kind: Invalid, Path: path,
+				Message: fmt.Sprintf("%v is not one of %s", v, strings.Join(allowed, ", "))})
+		}
+	}
 	switch {
+	case group == "kustomize.toolkit.fluxcd.io" && kind == "Kustomization":
+		checkEnum(obj, []string{"OCIRepository", "GitRepository", "Bucket", "ExternalArtifact"}, "spec", "sourceRef", "kind")
 	case group == "helm.toolkit.fluxcd.io" && kind == "HelmRelease":
+		checkEnum(obj, []string{"OCIRepository", "HelmChart", "ExternalArtifact"}, "spec", "chartRef", "kind")
+		checkEnum(obj, []string{"HelmRepository", "GitRepository", "Bucket"}, "spec", "chart", "spec", "sourceRef", "kind")
 		_, chart := spec["chart"]
 		_, chartRef := spec["chartRef"]
 		if chart == chartRef {
