@@ -2,7 +2,9 @@ package analysis_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,17 +41,24 @@ func loadFixture(t testing.TB, name string) (fstest.MapFS, *gitsrc.Resolver, []w
 	}
 	snaps := testrepo.Snapshots(a)
 	if len(snaps) == 0 {
+		// A fixture without snapshots reads the shared base of its folder,
+		// if there is one.
 		base, err := txtar.ParseFile(filepath.Join(filepath.Dir(name), "_base.txtar"))
-		if err != nil {
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			t.Fatal(err)
 		}
-		snaps = testrepo.Snapshots(base)
+		if base != nil {
+			snaps = testrepo.Snapshots(base)
+		}
 	}
-	dir := t.TempDir()
-	if err := testrepo.Build(filepath.Join(dir, "base.git"), snaps); err != nil {
-		t.Fatal(err)
+	res := &gitsrc.Resolver{Offline: true}
+	if len(snaps) > 0 {
+		dir := t.TempDir()
+		if err := testrepo.Build(filepath.Join(dir, "base.git"), snaps); err != nil {
+			t.Fatal(err)
+		}
+		res.Mirrors = map[string]string{BaseURL: filepath.Join(dir, "base.git")}
 	}
-	res := &gitsrc.Resolver{Offline: true, Mirrors: map[string]string{BaseURL: filepath.Join(dir, "base.git")}}
 	fsys := fstest.MapFS{}
 	var wants []want
 	for p, data := range testrepo.RepoFiles(a) {

@@ -487,7 +487,13 @@ func lineOf(t *testing.T, fsys fstest.MapFS, file, at string) int {
 }
 
 func TestMutations(t *testing.T) {
-	clean, res, _, _ := loadFixture(t, "../../testdata/mutation/base.txtar")
+	runMutations(t, "../../testdata/mutation/base.txtar", mutations)
+}
+
+// runMutations checks that the repository of fixture is clean, then applies
+// each mutation to it and compares the findings it adds with its Want.
+func runMutations(t *testing.T, fixture string, mutations []mutation) {
+	clean, res, _, _ := loadFixture(t, fixture)
 	before := analyseMap(t, clean, res)
 	seen := map[key]bool{}
 	for _, d := range before {
