@@ -370,6 +370,9 @@ func runPin(ctx context.Context, args []string, env Env) int {
 	for _, t := range plan.Targets {
 		notes = append(notes, fmt.Sprintf("%s: GitRepository %s %s -> %s", t.File, t.Name, t.From, t.To))
 	}
+	for _, d := range plan.Resolved {
+		notes = append(notes, fmt.Sprintf("resolves %s:%d: %s [%s]", d.File, d.Range.Start.Line, d.Message, d.Rule))
+	}
 	title := plan.Fix.Title
 	if title == "" {
 		title = "Pin " + pos[0]

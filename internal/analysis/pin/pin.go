@@ -49,6 +49,7 @@ type Plan struct {
 	Targets   []Target
 	Notes     []string
 	NewErrors []diag.Diagnostic // what the new refs break
+	Resolved  []diag.Diagnostic // errors the new refs make go away
 	Before    *analysis.Result
 	After     *analysis.Result
 }
@@ -139,6 +140,7 @@ func Pin(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	p.NewErrors = promote.NewErrors(before.Diagnostics, p.After.Diagnostics)
+	p.Resolved = promote.NewErrors(p.After.Diagnostics, before.Diagnostics)
 	return p, nil
 }
 

@@ -217,6 +217,9 @@ func TestPinAcrossTheKubePrometheusStackMove(t *testing.T) {
 	if !found {
 		t.Fatalf("pinning before the move must report the broken path, got %v", p.NewErrors)
 	}
+	if len(p.Resolved) != 0 {
+		t.Errorf("nothing was broken before: resolved %v", p.Resolved)
+	}
 	// The comment above the tag survives.
 	if after := string(p.Changes[0].After); !strings.Contains(after, "    # the release this cluster runs\n    tag: \"release-2025.3.0-rc1\"\n") {
 		t.Errorf("formatting not kept:\n%s", after)
@@ -255,5 +258,24 @@ func TestPinAcrossTheKubePrometheusStackMove(t *testing.T) {
 	}
 	if rejected != 1 {
 		t.Errorf("tag/rejected findings: %d, want 1 (kube-prometheus-stack still pins 2026.01)", rejected)
+	}
+}
+
+// TestPinForwardResolvesTheMovedPath: a cluster pinned before the
+// kube-prometheus-stack move with the new path is repaired by pinning the
+// next tag, and the plan says which error goes away.
+func TestPinForwardResolvesTheMovedPath(t *testing.T) {
+	dir := realBase(t)
+	_, m := load(t, "pin-base")
+	opts := analysis.Options{FS: m, Sources: &gitsrc.Resolver{Offline: true, Mirrors: map[string]string{
+		"https://github.com/opencenter-cloud/openCenter-gitops-base.git": dir}}}
+	back := run(t, opts, Options{Source: "opencenter-kube-prometheus-stack", Previous: true})
+	opts = apply(t, opts, back)
+	p := run(t, opts, Options{Source: "opencenter-kube-prometheus-stack", Next: true})
+	if len(p.NewErrors) != 0 {
+		t.Fatalf("new errors: %v", p.NewErrors)
+	}
+	if len(p.Resolved) != 1 || p.Resolved[0].Rule != "flux/path-not-found" {
+		t.Fatalf("resolved: %v", p.Resolved)
 	}
 }
