@@ -24,6 +24,7 @@ func Catalog() []Info {
 		{"kustomize/remote-resource", diag.Warning, "an entry is a URL or remote git base; reported, never fetched", ""},
 		{"kustomize/deprecated-field", diag.Warning, "bases, patchesStrategicMerge, patchesJson6902, vars or commonLabels is used", "rewrite to resources / patches"},
 		{"kustomize/build", diag.Error, "rendering a Flux Kustomization's path fails", ""},
+		{"kustomize/patch-no-match", diag.Warning, "a Flux Kustomization's spec.patches target names an object the build does not render, so the patch is silently skipped", ""},
 		{"kustomize/unused-file", diag.Warning, "a YAML file under an overlay's services/<svc>/ is reached by no kustomization and no Flux path", "add to resources"},
 
 		{"schema/invalid", diag.Error, "an object violates its schema (type, enum, pattern, required)", ""},

@@ -161,6 +161,8 @@ func checkRender(c *Context) {
 		}
 		if j.res.Err != nil {
 			r.buildError(j)
+		} else {
+			r.checkPatchTargets(j)
 		}
 	}
 	if c.Schemas == nil {
@@ -1166,12 +1168,23 @@ func varNote(written string, vars map[string]string) string {
 	return "; after postBuild substitution " + strings.Join(parts, ", ")
 }
 
-// builtinGroup reports whether an apiVersion belongs to Kubernetes itself
-// (the core group, a group without a dot, or *.k8s.io).
+// builtinGroup reports whether an apiVersion belongs to Kubernetes itself,
+// whose kinds the embedded schemas may simply predate (CRD-based groups
+// such as gateway.networking.k8s.io are not built in).
 func builtinGroup(apiVersion string) bool {
 	g, _, ok := strings.Cut(apiVersion, "/")
 	if !ok {
 		return true // "v1"
 	}
-	return !strings.Contains(g, ".") || strings.HasSuffix(g, ".k8s.io")
+	return builtinGroups[g]
+}
+
+var builtinGroups = map[string]bool{
+	"apps": true, "batch": true, "autoscaling": true, "policy": true,
+	"networking.k8s.io": true, "rbac.authorization.k8s.io": true, "storage.k8s.io": true,
+	"apiextensions.k8s.io": true, "admissionregistration.k8s.io": true, "scheduling.k8s.io": true,
+	"coordination.k8s.io": true, "node.k8s.io": true, "discovery.k8s.io": true,
+	"certificates.k8s.io": true, "flowcontrol.apiserver.k8s.io": true, "resource.k8s.io": true,
+	"events.k8s.io": true, "apiregistration.k8s.io": true, "authentication.k8s.io": true,
+	"authorization.k8s.io": true, "internal.apiserver.k8s.io": true, "storagemigration.k8s.io": true,
 }
