@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	yaml "go.yaml.in/yaml/v3"
@@ -46,6 +47,78 @@ func (r *renderRun) checkPatchTargets(j *renderJob) {
 				fmt.Sprintf("patch target %s matches no object that %s renders: kustomize skips the patch silently, so it changes nothing", sel, r.label(j)))
 		}
 	}
+}
+
+// checkKustomizationPatchTargets does the same for the patches of the
+// repository's kustomization.yaml files, against everything rendered by the
+// builds that read them.
+func (r *renderRun) checkKustomizationPatchTargets(jobs []*renderJob) {
+	readers := map[string][]*renderJob{}
+	for _, j := range jobs {
+		if j.res.Err != nil || j.v != r.c.Repo.View {
+			continue
+		}
+		for _, f := range j.res.Files {
+			readers[f] = append(readers[f], j)
+		}
+	}
+	for _, k := range sortedKustomizations(r.c.Repo) {
+		js := readers[k.File.Path]
+		if len(js) == 0 || k.Root == nil || yamlfile.Str(k.Root, "namePrefix") != "" || yamlfile.Str(k.Root, "nameSuffix") != "" {
+			continue
+		}
+		if hasEmptyResource(r.c, k) {
+			continue // a placeholder (gotk-components.yaml before bootstrap): the content is incomplete
+		}
+		ignoreNS := yamlfile.Str(k.Root, "namespace") != ""
+		for _, j := range js {
+			if j.req.NamePrefix != "" || j.req.NameSuffix != "" {
+				ignoreNS = true // names are rewritten after the patches: do not judge
+				js = nil
+				break
+			}
+			ignoreNS = ignoreNS || j.req.TargetNamespace != ""
+		}
+		for _, it := range yamlfile.Items(yamlfile.Get(k.Root, "patches")) {
+			tk, tv := yamlfile.GetKV(it, "target")
+			if tk == nil || tv.Kind != yaml.MappingNode || len(js) == 0 {
+				continue
+			}
+			sel, ok := parseTarget(tv, ignoreNS)
+			if !ok || sel.rawName == "" {
+				continue
+			}
+			if !anyMatch(sel, js) {
+				r.report("kustomize/patch-no-match", k.File, tk,
+					fmt.Sprintf("patch target %s matches no object that this kustomization renders: kustomize skips the patch silently, so it changes nothing", sel))
+			}
+		}
+	}
+}
+
+// hasEmptyResource reports whether a kustomization lists a file with no
+// document at all.
+func hasEmptyResource(c *Context, k *model.KFile) bool {
+	for _, e := range k.Entries {
+		if e.Field != "resources" || e.Target == "" {
+			continue
+		}
+		if f, err := c.Repo.View.YAML(e.Target); err == nil && len(f.Docs) == 0 && len(f.Diags) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func anyMatch(sel targetSelector, jobs []*renderJob) bool {
+	for _, j := range jobs {
+		for i := range j.res.Objects {
+			if sel.matches(&j.res.Objects[i]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // targetSelector is a kustomize patch target.

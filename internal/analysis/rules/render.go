@@ -165,6 +165,7 @@ func checkRender(c *Context) {
 			r.checkPatchTargets(j)
 		}
 	}
+	r.checkKustomizationPatchTargets(unique)
 	if c.Schemas == nil {
 		return
 	}
