@@ -19,6 +19,16 @@ const (
 
 var monorepoMutations = []mutation{
 	{
+		Name:  "kustomization patch target name typo",
+		Edits: []edit{sub(aProd+"kustomization.yaml", "      kind: HelmRelease\n      name: podinfo\n", "      kind: HelmRelease\n      name: podinf\n")},
+		Want:  []finding{{"kustomize/patch-no-match", aProd + "kustomization.yaml", "target:"}},
+	},
+	{
+		Name:  "Flux spec.patches target name typo",
+		Edits: []edit{sub(cStg+"infrastructure.yaml", "        kind: ClusterIssuer\n        name: letsencrypt\n", "        kind: ClusterIssuer\n        name: letsencript\n")},
+		Want:  []finding{{"kustomize/patch-no-match", cStg + "infrastructure.yaml", "target:"}},
+	},
+	{
 		Name:  "Flux Kustomization path typo",
 		Edits: []edit{sub(cStg+"apps.yaml", "path: ./apps/staging", "path: ./apps/stagin")},
 		Want:  []finding{{"flux/path-not-found", cStg + "apps.yaml", "./apps/stagin"}},
