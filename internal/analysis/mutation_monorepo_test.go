@@ -19,6 +19,16 @@ const (
 
 var monorepoMutations = []mutation{
 	{
+		Name:  "nested HelmRelease field typo",
+		Edits: []edit{sub(aBase+"release.yaml", "  test:\n    enable: true\n", "  test:\n    enabled: true\n")},
+		Want:  []finding{{"schema/unknown-field", aBase + "release.yaml", "enabled: true\n  valuesFrom"}},
+	},
+	{
+		Name:  "nested remediation field typo",
+		Edits: []edit{sub(aBase+"release.yaml", "      retries: 3\n", "      retry: 3\n")},
+		Want:  []finding{{"schema/unknown-field", aBase + "release.yaml", "retry: 3"}},
+	},
+	{
 		Name:  "kustomization patch target name typo",
 		Edits: []edit{sub(aProd+"kustomization.yaml", "      kind: HelmRelease\n      name: podinfo\n", "      kind: HelmRelease\n      name: podinf\n")},
 		Want:  []finding{{"kustomize/patch-no-match", aProd + "kustomization.yaml", "target:"}},

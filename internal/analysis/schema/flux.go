@@ -99,8 +99,41 @@ var fluxSpecFields = map[string][]string{
 	"helm.toolkit.fluxcd.io/v2/HelmRelease":        {"chart", "chartRef", "commonMetadata", "dependsOn", "driftDetection", "healthCheckExprs", "install", "interval", "kubeConfig", "maxHistory", "persistentClient", "postRenderStrategy", "postRenderers", "releaseName", "rollback", "serviceAccountName", "storageNamespace", "suspend", "targetNamespace", "test", "timeout", "uninstall", "upgrade", "values", "valuesFrom", "waitStrategy"},
 }
 
-// fluxFields reports unknown top-level and spec fields of the current Flux
-// kinds.
+// fluxNestedFields are the fields of objects nested in the spec of the
+// current Flux kinds, by their path under spec, so that a typo such as
+// spec.test.enabled is caught without the CRDs too.
+var fluxNestedFields = map[string]map[string][]string{
+	"helm.toolkit.fluxcd.io/v2/HelmRelease": {
+		"chart":               {"metadata", "spec"},
+		"chart.metadata":      {"annotations", "labels"},
+		"chart.spec":          {"chart", "ignoreMissingValuesFiles", "interval", "reconcileStrategy", "sourceRef", "valuesFiles", "verify", "version"},
+		"chartRef":            {"apiVersion", "kind", "name", "namespace"},
+		"commonMetadata":      {"annotations", "labels"},
+		"driftDetection":      {"ignore", "mode"},
+		"install":             {"crds", "createNamespace", "disableHooks", "disableOpenAPIValidation", "disableSchemaValidation", "disableTakeOwnership", "disableWait", "disableWaitForJobs", "remediation", "replace", "serverSideApply", "skipCRDs", "strategy", "timeout"},
+		"install.remediation": {"ignoreTestFailures", "remediateLastFailure", "retries"},
+		"install.strategy":    {"name", "retryInterval"},
+		"kubeConfig":          {"configMapRef", "secretRef"},
+		"rollback":            {"cleanupOnFail", "disableHooks", "disableWait", "disableWaitForJobs", "force", "recreate", "serverSideApply", "timeout"},
+		"test":                {"enable", "filters", "ignoreFailures", "timeout"},
+		"uninstall":           {"deletionPropagation", "disableHooks", "disableWait", "keepHistory", "timeout"},
+		"upgrade":             {"chartNameChangeStrategy", "cleanupOnFail", "crds", "disableHooks", "disableOpenAPIValidation", "disableSchemaValidation", "disableTakeOwnership", "disableWait", "disableWaitForJobs", "force", "preserveValues", "remediation", "serverSideApply", "strategy", "timeout"},
+		"upgrade.remediation": {"ignoreTestFailures", "remediateLastFailure", "retries", "strategy"},
+		"upgrade.strategy":    {"name", "retryInterval"},
+		"waitStrategy":        {"name"},
+	},
+	"kustomize.toolkit.fluxcd.io/v1/Kustomization": {
+		"commonMetadata":       {"annotations", "labels"},
+		"decryption":           {"provider", "secretRef", "serviceAccountName"},
+		"decryption.secretRef": {"name"},
+		"kubeConfig":           {"configMapRef", "secretRef"},
+		"postBuild":            {"substitute", "substituteFrom", "substituteStrategy"},
+		"sourceRef":            {"apiVersion", "kind", "name", "namespace"},
+	},
+}
+
+// fluxFields reports unknown top-level, spec and nested spec fields of the
+// current Flux kinds.
 func fluxFields(obj map[string]any) []Violation {
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
@@ -118,6 +151,30 @@ func fluxFields(obj map[string]any) []Violation {
 	for _, k := range sortedKeys(spec) {
 		if !slices.Contains(known, k) {
 			out = append(out, Violation{Kind: UnknownField, Path: []string{"spec", k}, Message: fmt.Sprintf("unknown field %q", k)})
+		}
+	}
+	nested := fluxNestedFields[apiVersion+"/"+kind]
+	paths := make([]string, 0, len(nested))
+	for p := range nested {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		segs := strings.Split(p, ".")
+		var cur any = spec
+		for _, seg := range segs {
+			m, _ := cur.(map[string]any)
+			cur = m[seg]
+		}
+		m, ok := cur.(map[string]any)
+		if !ok {
+			continue
+		}
+		for _, k := range sortedKeys(m) {
+			if !slices.Contains(nested[p], k) {
+				path := append(append([]string{"spec"}, segs...), k)
+				out = append(out, Violation{Kind: UnknownField, Path: path, Message: fmt.Sprintf("unknown field %q", k)})
+			}
 		}
 	}
 	return out
