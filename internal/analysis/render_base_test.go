@@ -5,10 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
-	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -17,18 +14,11 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
+	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
 
 // sharedData is ../shared/data beside the project, absent in a user's clone.
-func sharedData(t *testing.T, rel string) string {
-	t.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	p := filepath.Join(filepath.Dir(here), "..", "..", "..", "shared", "data", rel)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("%s not available", p)
-	}
-	return p
-}
+func sharedData(t *testing.T, rel string) string { return testrepo.SharedData(t, rel) }
 
 // TestRealBaseRenders pulls every service of the real openCenter base at
 // tag 2026.01 through Flux Kustomizations of a hand-written overlay: each
@@ -36,15 +26,8 @@ func sharedData(t *testing.T, rel string) string {
 // services that pull remote resources must report kustomize/remote-resource
 // rather than a build failure.
 func TestRealBaseRenders(t *testing.T) {
-	script := filepath.Join(sharedData(t, "opencenter-gitops-base"), "make-repo.sh")
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	bare := filepath.Join(t.TempDir(), "base.git")
-	if out, err := exec.Command("bash", script, bare, "--bare").CombinedOutput(); err != nil {
-		t.Fatalf("make-repo.sh: %v\n%s", err, out)
-	}
-	snapshot := os.DirFS(filepath.Join(filepath.Dir(script), "2026.01"))
+	bare := testrepo.RealBase(t)
+	snapshot := os.DirFS(sharedData(t, "opencenter-gitops-base/2026.01"))
 	var paths []string
 	_ = fs.WalkDir(snapshot, "applications/base/services", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && d.Name() == "kustomization.yaml" {

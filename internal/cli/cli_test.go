@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"flag"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/cli"
+	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -43,14 +43,7 @@ func projectRoot(t *testing.T) string {
 	return filepath.Join(wd, "..", "..")
 }
 
-func sharedData(t *testing.T) string {
-	t.Helper()
-	d := filepath.Join(projectRoot(t), "..", "shared", "data")
-	if _, err := os.Stat(d); err != nil {
-		t.Skip("shared data not present:", d)
-	}
-	return d
-}
+func sharedData(t *testing.T) string { return testrepo.SharedData(t) }
 
 // TestCheckDemo pins the findings on the built-in example.
 func TestCheckDemo(t *testing.T) {
@@ -131,14 +124,7 @@ type finding struct {
 // the real base as a mirror, gives its real mistakes and nothing else.
 func TestCheckOpenCenterExample(t *testing.T) {
 	data := sharedData(t)
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	mirror := filepath.Join(t.TempDir(), "base.git")
-	cmd := exec.Command("bash", filepath.Join(data, "opencenter-gitops-base", "make-repo.sh"), mirror, "--bare")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make-repo.sh: %v\n%s", err, out)
-	}
+	mirror := testrepo.RealBase(t)
 	code, out, errOut := run(t, data, "check", "opencenter-example-overlay/examples", "--offline", "--format", "json",
 		"--mirror", "https://github.com/rackerlabs/openCenter-gitops-base.git="+mirror)
 	if code != cli.ExitFinding {

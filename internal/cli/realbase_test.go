@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path"
 	"path/filepath"
 	"sort"
@@ -15,6 +14,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/cli"
+	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
 
 // TestRealBaseFullOverlay writes a customer overlay that consumes every
@@ -34,14 +34,8 @@ func TestRealBaseFullOverlay(t *testing.T) {
 
 func fullOverlay(t *testing.T, snapshot, ref string) {
 	data := sharedData(t)
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
 	const url = "ssh://git@github.com/opencenter-cloud/openCenter-gitops-base.git"
-	mirror := filepath.Join(t.TempDir(), "base.git")
-	if out, err := exec.Command("bash", filepath.Join(data, "opencenter-gitops-base", "make-repo.sh"), mirror, "--bare").CombinedOutput(); err != nil {
-		t.Fatalf("make-repo.sh: %v\n%s", err, out)
-	}
+	mirror := testrepo.RealBase(t)
 	base := os.DirFS(filepath.Join(data, "opencenter-gitops-base", snapshot))
 	type override struct{ name, key string }
 	type service struct {

@@ -2,8 +2,6 @@ package pin
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -180,22 +178,7 @@ func TestPinBadInput(t *testing.T) {
 }
 
 // realBase builds the openCenter gitops base at its real tags, or skips.
-func realBase(t *testing.T) string {
-	t.Helper()
-	script := filepath.Join("..", "..", "..", "..", "shared", "data", "opencenter-gitops-base", "make-repo.sh")
-	if _, err := os.Stat(script); err != nil {
-		t.Skip("shared gitops-base data not present")
-	}
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
-	dir := filepath.Join(t.TempDir(), "base.git")
-	out, err := exec.Command("bash", script, dir, "--bare").CombinedOutput()
-	if err != nil {
-		t.Fatalf("make-repo.sh: %v\n%s", err, out)
-	}
-	return dir
-}
+func realBase(t *testing.T) string { return testrepo.RealBase(t) }
 
 func TestPinAcrossTheKubePrometheusStackMove(t *testing.T) {
 	dir := realBase(t)

@@ -6,12 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
 
 func file(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
@@ -448,19 +449,7 @@ func TestNoKustomizationProblems(t *testing.T) {
 
 // sharedData returns the real-world data folder beside the module root, or
 // skips the test when this clone has none.
-func sharedData(t testing.TB) string {
-	t.Helper()
-	_, here, _, ok := runtime.Caller(0)
-	if !ok {
-		t.Skip("cannot locate source file")
-	}
-	root := filepath.Join(filepath.Dir(here), "..", "..", "..") // module root
-	dir := filepath.Join(root, "..", "shared", "data")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("no shared data at %s", dir)
-	}
-	return dir
-}
+func sharedData(t testing.TB) string { return testrepo.SharedData(t) }
 
 func TestRealBaseServices(t *testing.T) {
 	base := filepath.Join(sharedData(t), "opencenter-gitops-base", "2026.01")

@@ -6,11 +6,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
+	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
 
 // TestRealRepositoriesAreValid renders every kustomization of the Flux
@@ -18,8 +18,7 @@ import (
 // both are known-good, so any violation is a false positive.
 func TestRealRepositoriesAreValid(t *testing.T) {
 	crds := fluxCRDs(t)
-	_, here, _, _ := runtime.Caller(0)
-	data := filepath.Join(filepath.Dir(here), "..", "..", "..", "..", "shared", "data")
+	data := testrepo.SharedData(t)
 	v := newValidator(t, crds...)
 	r := render.New()
 	checked, withSchema := 0, 0

@@ -3,10 +3,11 @@ package schema
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
 
 // A minimal hand-written CRD so the tests run without shared data.
@@ -199,8 +200,7 @@ func TestSplitPointer(t *testing.T) {
 
 func fluxCRDs(t testing.TB) [][]byte {
 	t.Helper()
-	_, here, _, _ := runtime.Caller(0)
-	dir := filepath.Join(filepath.Dir(here), "..", "..", "..", "..", "shared", "data", "flux-crds")
+	dir := testrepo.SharedData(t, "flux-crds")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	if len(files) == 0 {
 		t.Skipf("no Flux CRDs at %s", dir)
