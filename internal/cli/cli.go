@@ -16,14 +16,13 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	git "github.com/go-git/go-git/v5"
-
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
+	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
 )
 
@@ -257,28 +256,17 @@ func findRoot(dir string) (string, error) {
 
 // gitTopLevel returns the work tree top-level containing dir, or "".
 func gitTopLevel(dir string) string {
-	r, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
-	if err != nil {
+	loc, err := gitview.Locate(dir)
+	if err != nil || loc.Bare {
 		return ""
 	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return ""
-	}
-	return wt.Filesystem.Root()
+	return loc.Root
 }
 
 // originURL is the URL of the origin remote of the repository at root.
 func originURL(root string) string {
-	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
-	if err != nil {
-		return ""
-	}
-	rem, err := r.Remote("origin")
-	if err != nil || len(rem.Config().URLs) == 0 {
-		return ""
-	}
-	return rem.Config().URLs[0]
+	url, _ := gitview.Origin(root)
+	return url
 }
 
 // setup loads configuration and builds the source resolver.

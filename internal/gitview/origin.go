@@ -3,38 +3,9 @@ package gitview
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 )
-
-// Tree returns the files of a commit-ish (tag, branch, hash) of the
-// repository at repoDir, bare or not, as a read-only fs.FS that also
-// implements fs.ReadDirFS, fs.ReadFileFS, fs.StatFS and fs.ReadLinkFS.
-func Tree(repoDir, rev string) (fs.FS, error) {
-	repo, err := open(repoDir)
-	if err != nil {
-		return nil, err
-	}
-	h, err := repo.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return nil, fmt.Errorf("%s: revision %q: %w", repoDir, rev, err)
-	}
-	commit, err := repo.CommitObject(*h)
-	if err != nil {
-		return nil, fmt.Errorf("%s: revision %q (%s): %w", repoDir, rev, h, err)
-	}
-	tree, err := commit.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("%s: tree of %q: %w", repoDir, rev, err)
-	}
-	files, err := treeFiles(tree)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %q: %w", repoDir, rev, err)
-	}
-	return newBlobFS(repo.Storer, files), nil
-}
 
 // Origin returns the first URL of the remote "origin", if there is one.
 func Origin(repoDir string) (string, bool) {
