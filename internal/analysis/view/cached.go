@@ -9,14 +9,7 @@ import (
 // read: the view is a snapshot, and renders of many Flux Kustomizations
 // read the same files again and again. Parsed YAML files are served from
 // the view's own memo.
-func (v *View) CachedFS() fs.FS {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.cached == nil {
-		v.cached = &cachedFS{v: v, stats: map[string]statEntry{}, dirs: map[string]dirEntry{}, data: map[string][]byte{}}
-	}
-	return v.cached
-}
+func (v *View) CachedFS() fs.FS { return v.cached }
 
 type statEntry struct {
 	info fs.FileInfo

@@ -36,15 +36,14 @@ type View struct {
 	mu     sync.Mutex
 	yamls  map[string]*yamlfile.File
 	errs   map[string]error
-	stats  map[string]statResult
-	cached *cachedFS
+	cached *cachedFS // remembers stats, listings and reads
 }
-
-type statResult struct{ exists, isDir bool }
 
 // New wraps fsys.
 func New(fsys fs.FS, label string) *View {
-	return &View{FS: fsys, Label: label, yamls: map[string]*yamlfile.File{}, errs: map[string]error{}, stats: map[string]statResult{}}
+	v := &View{FS: fsys, Label: label, yamls: map[string]*yamlfile.File{}, errs: map[string]error{}}
+	v.cached = &cachedFS{v: v, stats: map[string]statEntry{}, dirs: map[string]dirEntry{}, data: map[string][]byte{}}
+	return v
 }
 
 // ErrTooLarge is returned for files above MaxFileSize.
@@ -68,20 +67,12 @@ func (v *View) Stat(p string) (exists, isDir bool) {
 		return false, false
 	}
 	// Clusters ask about the same paths over and over; a view is a
-	// snapshot, so the answer never changes.
-	v.mu.Lock()
-	r, hit := v.stats[c]
-	v.mu.Unlock()
-	if hit {
-		return r.exists, r.isDir
+	// snapshot, so the cached answer never goes stale.
+	fi, err := v.cached.Stat(c)
+	if err != nil {
+		return false, false
 	}
-	if fi, err := fs.Stat(v.FS, c); err == nil {
-		r = statResult{true, fi.IsDir()}
-	}
-	v.mu.Lock()
-	v.stats[c] = r
-	v.mu.Unlock()
-	return r.exists, r.isDir
+	return true, fi.IsDir()
 }
 
 // ReadDir lists a folder, sorted; missing folders give nil.
@@ -90,7 +81,7 @@ func (v *View) ReadDir(p string) []fs.DirEntry {
 	if !ok {
 		return nil
 	}
-	ents, err := fs.ReadDir(v.FS, c)
+	ents, err := v.cached.ReadDir(c)
 	if err != nil {
 		return nil
 	}
