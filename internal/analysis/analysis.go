@@ -134,7 +134,7 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	var scope *Scope
 	if opts.Changed != nil {
 		scope = ScopeOf(snap, opts.Changed)
-		rc.RenderCluster = scope.Includes
+		rc.Reported = scope.Includes
 	}
 	rules.StartRender(rc)
 	rules.Run(rc)

@@ -41,10 +41,10 @@ type Context struct {
 	// Schemas returns a validator that knows the given CRDs (YAML or JSON
 	// documents); nil turns the schema checks off.
 	Schemas func(crds [][]byte) (*schema.Validator, error)
-	// RenderCluster, when set, limits rendering to the clusters it
-	// accepts: the hook renders only what a commit affects, since the
-	// findings of other clusters are not reported anyway.
-	RenderCluster func(name string) bool
+	// Reported, when set, names the clusters whose findings will be
+	// reported (the hook's scope); the costly checks (rendering,
+	// environment comparison) skip the others.
+	Reported func(cluster string) bool
 
 	out         []diag.Diagnostic
 	errs        []error
@@ -146,4 +146,9 @@ func related(label, file string, f *yamlfile.File, n *yaml.Node, msg string) dia
 
 func diagAt(rule, file string, start, end diag.Pos, msg string) diag.Diagnostic {
 	return diag.Diagnostic{Rule: rule, File: file, Range: diag.Range{Start: start, End: end}, Message: msg}
+}
+
+// reports says whether findings about a cluster will be reported.
+func (c *Context) reports(cluster string) bool {
+	return c.Reported == nil || c.Reported(cluster)
 }

@@ -207,7 +207,7 @@ func checkPromotion(c *Context) {
 	}
 	for i := 1; i < len(c.Envs); i++ {
 		prev, cur := c.Envs[i-1], c.Envs[i]
-		if !exists[prev] || !exists[cur] {
+		if !exists[prev] || !exists[cur] || !c.reports(cur) {
 			continue
 		}
 		rootP, rootC := c.Repo.OverlayRoot+"/"+prev, c.Repo.OverlayRoot+"/"+cur

@@ -220,7 +220,7 @@ func (r *renderRun) jobs() []*renderJob {
 	c := r.c
 	var out []*renderJob
 	for _, cl := range c.Clusters {
-		if c.RenderCluster != nil && !c.RenderCluster(cl.Name) {
+		if !c.reports(cl.Name) {
 			continue
 		}
 		rootCovered := false
