@@ -72,10 +72,14 @@ func checkSecrets(c *Context) {
 	}
 	for _, p := range c.Repo.Listing.Files {
 		var src []byte
-		if f, err := c.Repo.View.YAML(p); err == nil && (view.IsYAML(p)) {
+		if view.IsYAML(p) {
+			f, err := c.Repo.View.YAML(p) // already parsed by the repository load
+			if err != nil {
+				continue
+			}
 			src = f.Src
 			scanPlaceholders(c, f)
-		} else if err == nil || !view.IsYAML(p) {
+		} else {
 			data, err := c.Repo.View.Read(p)
 			if err != nil {
 				continue
@@ -100,17 +104,12 @@ func scanKeys(c *Context, p string, src []byte) {
 				continue
 			}
 			if lf == nil {
-				lf = lineIndex(p, src)
+				lf = yamlfile.Lines(p, src)
 			}
 			start, end := lf.PosOffset(m[0]), lf.PosOffset(m[1])
 			c.Add(diagAt("secret/private-key", p, start, end, fmt.Sprintf("%s is committed in %s: remove it, rotate it, and keep it in a SOPS-encrypted Secret", sp.what, p)))
 		}
 	}
-}
-
-// lineIndex builds a position table for a non-YAML file without parsing it.
-func lineIndex(p string, src []byte) *yamlfile.File {
-	return yamlfile.Lines(p, src)
 }
 
 func scanPlaceholders(c *Context, f *yamlfile.File) {
