@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -99,16 +98,35 @@ func RewriteEnv(s, from, to string) string {
 	if from == "" || from == to {
 		return s
 	}
-	re := regexp.MustCompile(`(^|[^A-Za-z0-9_])` + regexp.QuoteMeta(from) + `($|[^A-Za-z0-9_])`)
-	// Matches may share a separator; repeat until stable.
-	for i := 0; i < 4; i++ {
-		next := re.ReplaceAllString(s, "${1}"+strings.ReplaceAll(to, "$", "$$")+"${2}")
-		if next == s {
+	// A plain scan, not a regular expression: this runs for every file of
+	// every service on every check.
+	var b strings.Builder
+	last := 0
+	for i := 0; i+len(from) <= len(s); {
+		j := strings.Index(s[i:], from)
+		if j < 0 {
 			break
 		}
-		s = next
+		at := i + j
+		end := at + len(from)
+		if (at == 0 || !isWordByte(s[at-1])) && (end == len(s) || !isWordByte(s[end])) {
+			b.WriteString(s[last:at])
+			b.WriteString(to)
+			last = end
+			i = end
+			continue
+		}
+		i = at + 1
 	}
-	return s
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // DiffService lists the files (relative to the service folder; the Flux

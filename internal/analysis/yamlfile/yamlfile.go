@@ -95,6 +95,8 @@ func (f *File) decode() {
 
 var anchorRE = regexp.MustCompile(`unknown anchor '([^']+)'`)
 
+var errPrefixRE = regexp.MustCompile(`^yaml: (line \d+(:\d+)?: )?`)
+
 var errLineRE = regexp.MustCompile(`line (\d+)(?::(\d+))?:`)
 
 func (f *File) syntaxDiag(err error) diag.Diagnostic {
@@ -127,7 +129,7 @@ func (f *File) syntaxDiag(err error) diag.Diagnostic {
 		line--
 		col = 0
 	}
-	clean := regexp.MustCompile(`^yaml: (line \d+(:\d+)?: )?`).ReplaceAllString(msg, "")
+	clean := errPrefixRE.ReplaceAllString(msg, "")
 	r := f.LineRange(line)
 	if col > 0 {
 		r.Start = f.PosAt(line, col)
