@@ -13,11 +13,12 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/rogpeppe/go-internal/txtar"
+
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
-	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // BaseURL is the repository URL fixtures use for the gitops base.
@@ -53,11 +54,7 @@ func loadFixture(t testing.TB, name string) (fstest.MapFS, *gitsrc.Resolver, []w
 	}
 	res := &gitsrc.Resolver{Offline: true}
 	if len(snaps) > 0 {
-		dir := t.TempDir()
-		if err := testrepo.Build(filepath.Join(dir, "base.git"), snaps); err != nil {
-			t.Fatal(err)
-		}
-		res.Mirrors = map[string]string{BaseURL: filepath.Join(dir, "base.git")}
+		res.Mirrors = map[string]string{BaseURL: testrepo.BareRepo(t, snaps)}
 	}
 	fsys := fstest.MapFS{}
 	var wants []want

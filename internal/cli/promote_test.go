@@ -33,10 +33,7 @@ func promoteRepo(t *testing.T) (string, []string) {
 			t.Fatal(err)
 		}
 	}
-	base := filepath.Join(tmp, "base.git")
-	if err := testrepo.Build(base, testrepo.Snapshots(a)); err != nil {
-		t.Fatal(err)
-	}
+	base := testrepo.BareRepo(t, testrepo.Snapshots(a))
 	return dir, []string{"--offline", "--mirror", "ssh://git@github.com/opencenter-cloud/openCenter-gitops-base.git=" + base}
 }
 

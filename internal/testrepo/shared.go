@@ -1,11 +1,15 @@
 package testrepo
 
 import (
+	"testing/fstest"
+
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // SharedData returns ../shared/data (joined with rel) beside the module
@@ -37,6 +41,27 @@ func RealBase(t testing.TB) string {
 	dir := filepath.Join(t.TempDir(), "base.git")
 	if out, err := exec.Command("bash", script, dir, "--bare").CombinedOutput(); err != nil {
 		t.Fatalf("make-repo.sh: %v\n%s", err, out)
+	}
+	return dir
+}
+
+// MapFS returns the repository files of an archive (all but the "@TAG/"
+// snapshots) as an in-memory filesystem.
+func MapFS(a *txtar.Archive) fstest.MapFS {
+	m := fstest.MapFS{}
+	for p, data := range RepoFiles(a) {
+		m[p] = &fstest.MapFile{Data: data, Mode: 0o644}
+	}
+	return m
+}
+
+// BareRepo builds snaps into a bare repository in a temporary folder of t
+// and returns its path.
+func BareRepo(t testing.TB, snaps []Snapshot) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "base.git")
+	if err := Build(dir, snaps); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

@@ -22,21 +22,14 @@ func load(t *testing.T, name string) (*txtar.Archive, fstest.MapFS) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := fstest.MapFS{}
-	for p, data := range testrepo.RepoFiles(a) {
-		m[p] = &fstest.MapFile{Data: data, Mode: 0o644}
-	}
-	return a, m
+	return a, testrepo.MapFS(a)
 }
 
 // helmFixture: bases at 2026.01 and 2026.02; dev pins 2026.02, staging and
 // prod 2026.01.
 func helmFixture(t *testing.T) analysis.Options {
 	a, m := load(t, "helm")
-	dir := filepath.Join(t.TempDir(), "base.git")
-	if err := testrepo.Build(dir, testrepo.Snapshots(a)); err != nil {
-		t.Fatal(err)
-	}
+	dir := testrepo.BareRepo(t, testrepo.Snapshots(a))
 	const url = "ssh://git@github.com/opencenter-cloud/openCenter-gitops-base.git"
 	return analysis.Options{FS: m, Sources: &gitsrc.Resolver{Offline: true, Mirrors: map[string]string{url: dir}}}
 }

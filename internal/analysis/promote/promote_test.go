@@ -25,14 +25,8 @@ func fixture(t *testing.T, name string) analysis.Options {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := fstest.MapFS{}
-	for p, data := range testrepo.RepoFiles(a) {
-		m[p] = &fstest.MapFile{Data: data, Mode: 0o644}
-	}
-	dir := filepath.Join(t.TempDir(), "base.git")
-	if err := testrepo.Build(dir, testrepo.Snapshots(a)); err != nil {
-		t.Fatal(err)
-	}
+	m := testrepo.MapFS(a)
+	dir := testrepo.BareRepo(t, testrepo.Snapshots(a))
 	return analysis.Options{FS: m, Sources: &gitsrc.Resolver{Offline: true, Mirrors: map[string]string{baseURL: dir}}}
 }
 
