@@ -54,6 +54,8 @@ type Result struct {
 	// Errors are internal errors of checks that failed; the findings of
 	// the others are still in Diagnostics.
 	Errors []error
+	// Scope is what Options.Changed affects; nil without Changed.
+	Scope *Scope
 }
 
 // Snapshot exposes the model an analysis built, for actions such as
@@ -147,7 +149,7 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 		all = append(all, f.Diags...)
 	}
 	all = append(all, rc.Diagnostics()...)
-	res = &Result{Files: len(snap.Repo.Listing.Files), Model: snap, Errors: rc.Errors()}
+	res = &Result{Files: len(snap.Repo.Listing.Files), Model: snap, Errors: rc.Errors(), Scope: scope}
 	for _, c := range snap.Clusters {
 		res.Clusters = append(res.Clusters, c.Name)
 	}

@@ -411,9 +411,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
 		return ExitUsage
 	}
-	for _, e := range result.Errors {
-		fmt.Fprintf(env.Stderr, "gitops-hook: %v (please report it; the other checks ran)\n", e)
-	}
+	reportInternalErrors(env, result)
 	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, report.Options{Color: c.color(env)}); err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook: writing output: %v\n", err)
 		return ExitUsage
@@ -425,6 +423,13 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		}
 	}
 	return c.exitFor(result.Diagnostics)
+}
+
+// reportInternalErrors tells about checks that failed; the others ran.
+func reportInternalErrors(env Env, result *analysis.Result) {
+	for _, e := range result.Errors {
+		fmt.Fprintf(env.Stderr, "gitops-hook: %v (please report it; the other checks ran)\n", e)
+	}
 }
 
 // OpenDir opens a folder as a filesystem that refuses to follow links out

@@ -107,21 +107,10 @@ func runHook(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return fail("%v", err)
 	}
-	scope := analysis.ScopeOf(result.Model, changed)
-	if c.format == "text" {
-		var buf bytes.Buffer
-		if err := report.Write(&buf, "text", result.Diagnostics, result.Files, report.Options{Color: c.color(env)}); err != nil {
-			return fail("writing output: %v", err)
-		}
-		// The report ends with a whole-repository summary; the hook's
-		// own says what the commit was checked for.
-		out := strings.TrimSuffix(buf.String(), "\n")
-		if i := strings.LastIndexByte(out, '\n'); i >= 0 {
-			fmt.Fprintln(env.Stdout, out[:i])
-		}
-		fmt.Fprintln(env.Stdout, hookSummary(result.Diagnostics, scope, relevant))
-	} else if code := writeReport(env, c, result.Diagnostics, result.Files); code != ExitOK {
-		return code
+	reportInternalErrors(env, result)
+	opts := report.Options{Color: c.color(env), Summary: hookSummary(result.Diagnostics, result.Scope, relevant)}
+	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, opts); err != nil {
+		return fail("writing output: %v", err)
 	}
 	if *fix {
 		guard := func(p string, work []byte) error {

@@ -46,6 +46,9 @@ func Summarize(ds []diag.Diagnostic, files int) Summary {
 // Options tune the text output.
 type Options struct {
 	Color bool
+	// Summary replaces the closing line of the text output (the hook says
+	// what the commit was checked for rather than the repository count).
+	Summary string
 }
 
 // Write renders ds in format.
@@ -102,6 +105,9 @@ func writeText(w io.Writer, ds []diag.Diagnostic, files int, opts Options) error
 	line := fmt.Sprintf("%d error%s, %d warning%s, %d info in %d files", s.Errors, plural(s.Errors), s.Warnings, plural(s.Warnings), s.Infos, s.Files)
 	if s.Errors == 0 && s.Warnings == 0 && s.Infos == 0 {
 		line = fmt.Sprintf("no findings in %d files", s.Files)
+	}
+	if opts.Summary != "" {
+		line = opts.Summary
 	}
 	_, err := fmt.Fprintln(w, line)
 	return err

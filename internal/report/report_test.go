@@ -113,3 +113,14 @@ func TestGitHubEscapes(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", b.String(), want)
 	}
 }
+
+func TestTextSummaryOverride(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "text", sample, 7, Options{Summary: "gitops-hook: 1 error in 1 changed file"}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if !strings.HasSuffix(out, "\ngitops-hook: 1 error in 1 changed file\n") || strings.Contains(out, "in 7 files") {
+		t.Errorf("summary not replaced:\n%s", out)
+	}
+}
