@@ -394,8 +394,8 @@ func reportInternalErrors(env Env, result *analysis.Result) {
 
 func runRules(args []string, env Env) int {
 	fs, c := commandWith("rules", help{
-		usage: "gitops-hook rules [--format text|json]",
-		about: "Lists every rule with its ID, default severity and description. Change a severity with\nrules: in .gitops.yaml, silence one finding with a # gitops:ignore RULE-ID comment.",
+		usage:    "gitops-hook rules [--format text|json]",
+		about:    "Lists every rule with its ID, default severity and description. Change a severity with\nrules: in .gitops.yaml, silence one finding with a # gitops:ignore RULE-ID comment.",
 		examples: []string{"gitops-hook rules", "gitops-hook rules --format json"},
 	}, env, outputFlags, "text", "json")
 	pos, code, done := parseArgs(fs, args)
