@@ -886,8 +886,9 @@ func (r *renderRun) reportRange(rule string, f *yamlfile.File, rg diag.Range, ms
 	r.c.Add(diag.Diagnostic{Rule: rule, File: f.Path, Range: rg, Message: msg})
 }
 
-// missing reports schema/missing once per apiVersion/kind. Flux kinds are
-// not reported: the built-in Flux rules still check them.
+// missing reports schema/missing once per apiVersion/kind. Flux kinds
+// without a schema are not reported: the embedded schemas cover the current
+// Flux APIs, and an older API version is reported by flux/api-removed.
 func (r *renderRun) missing(j *renderJob, o *render.Object) {
 	group, _, _ := strings.Cut(o.APIVersion, "/")
 	if strings.HasSuffix(group, ".toolkit.fluxcd.io") || strings.HasSuffix(group, ".extensions.fluxcd.io") {

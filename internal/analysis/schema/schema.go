@@ -1,14 +1,17 @@
 // Package schema validates rendered Kubernetes objects offline with
-// kubeconform: built-in kinds from the OpenAPI document kyaml embeds, custom
-// resources from the CRDs found in the repository, in strict mode so that
-// unknown fields are errors. It also enforces the Flux CEL rules that a JSON
-// schema cannot express, even when no CRD is known.
+// kubeconform: built-in kinds from the OpenAPI document kyaml embeds, Flux
+// kinds from the embedded schemas of the current Flux release, custom
+// resources from the CRDs found in the repository (which win), in strict
+// mode so that unknown fields are errors. The CEL rules of the CRDs
+// (x-kubernetes-validations), which a JSON schema cannot express, are
+// evaluated too where they use the part of CEL this package understands.
 package schema
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -54,6 +57,7 @@ type Validator struct {
 	defs    map[string]any // built-in definitions, strictified
 	kinds   map[gvk]string // built-in kind -> definition name
 	written map[gvk]bool   // schema files on disk
+	cel     map[gvk][]celRule
 }
 
 // New writes the built-in and CRD schemas to a private temporary directory
@@ -99,13 +103,22 @@ func (v *Validator) writeSchemas(crds [][]byte) error {
 	if v.defs, v.kinds, err = builtinSchemas(); err != nil {
 		return err
 	}
-	custom, err := crdSchemas(crds)
+	custom, err := fluxSchemas()
 	if err != nil {
 		return err
 	}
+	repo, err := crdSchemas(crds)
+	if err != nil {
+		return err
+	}
+	maps.Copy(custom, repo) // a repository's CRD wins over the embedded Flux one
 	v.written = map[gvk]bool{}
-	for k, s := range custom { // a repository's CRD wins over a built-in
-		if err := writeJSON(v.schemaFile(k), s); err != nil {
+	v.cel = map[gvk][]celRule{}
+	for k, s := range custom { // and over a built-in
+		if rules := celRules(s); len(rules) > 0 {
+			v.cel[k] = rules
+		}
+		if err := writeJSON(v.schemaFile(k), strictify(s, false)); err != nil {
 			return err
 		}
 		v.written[k] = true
@@ -186,12 +199,17 @@ func (v *Validator) Validate(obj map[string]any) (violations []Violation, missin
 		}
 		return nil, false, res.Err
 	}
-	if missing {
-		violations = append(violations, fluxFields(obj)...)
-	}
-	for _, fv := range fluxRules(obj) {
-		if !covered(violations, fv) {
-			violations = append(violations, fv)
+	if !missing {
+		group, version, found := strings.Cut(apiVersion, "/")
+		if !found {
+			group, version = "", apiVersion
+		}
+		for _, r := range v.cel[gvk{group, version, kind}] {
+			for _, cv := range r.check(obj) {
+				if !covered(violations, cv) {
+					violations = append(violations, cv)
+				}
+			}
 		}
 	}
 	return violations, missing, nil
@@ -213,7 +231,15 @@ func convert(ve validator.ValidationError) []Violation {
 		}
 		return out
 	}
-	return []Violation{{Kind: Invalid, Path: path, Message: ve.Msg}}
+	msg := ve.Msg
+	if rest, ok := strings.CutPrefix(msg, "missing propert"); ok {
+		_, names, _ := strings.Cut(rest, " ")
+		msg = "required field " + strings.ReplaceAll(names, "'", "") + " is missing"
+		if strings.Contains(names, ",") {
+			msg = "required fields " + strings.ReplaceAll(names, "'", "") + " are missing"
+		}
+	}
+	return []Violation{{Kind: Invalid, Path: path, Message: msg}}
 }
 
 // splitPointer splits a JSON pointer into unescaped segments.
