@@ -166,6 +166,7 @@ func checkRender(c *Context) {
 		}
 	}
 	r.checkKustomizationPatchTargets(unique)
+	r.checkDuplicates(st.jobs)
 	if c.Schemas == nil {
 		return
 	}
