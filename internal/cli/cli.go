@@ -119,6 +119,7 @@ type common struct {
 	strict     bool
 	rules      multiFlag
 	schemaLocs multiFlag
+	verbose    bool
 }
 
 type multiFlag []string
@@ -134,6 +135,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.noColor, "no-color", false, "disable colours")
 	fs.BoolVar(&c.strict, "strict", false, "warnings fail too")
 	fs.Var(&c.rules, "rule", "report only this rule ID (repeatable)")
+	fs.BoolVar(&c.verbose, "verbose", false, "text output: list every finding (check folds repeated infos of one rule; run shows only the infos of the changed files)")
 	fs.Var(&c.schemaLocs, "schema-location", "a local folder or kubeconform path template of JSON schemas, consulted before the built-in ones (repeatable)")
 }
 
@@ -412,7 +414,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		return ExitUsage
 	}
 	reportInternalErrors(env, result)
-	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, report.Options{Color: c.color(env)}); err != nil {
+	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, report.Options{Color: c.color(env), Fold: !c.verbose}); err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook: writing output: %v\n", err)
 		return ExitUsage
 	}

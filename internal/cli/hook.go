@@ -109,6 +109,9 @@ func runHook(ctx context.Context, args []string, env Env) int {
 	}
 	reportInternalErrors(env, result)
 	opts := report.Options{Color: c.color(env), Summary: hookSummary(result.Diagnostics, result.Scope, relevant)}
+	if !c.verbose {
+		opts.Changed = changed // infos elsewhere in the affected clusters stay quiet
+	}
 	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, opts); err != nil {
 		return fail("writing output: %v", err)
 	}

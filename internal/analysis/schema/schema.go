@@ -45,6 +45,9 @@ type Options struct {
 	// AllowNetwork permits http(s) schema locations. Off by default: the
 	// analysis never downloads.
 	AllowNetwork bool
+	// Catalogs are asked, in order, for the schema of a kind that neither
+	// the built-in schemas nor the CRDs know (.gitops.yaml schemas:).
+	Catalogs []Catalog
 }
 
 // Validator validates objects. Build it once and reuse it: schemas are
@@ -57,7 +60,9 @@ type Validator struct {
 	defs    map[string]any // built-in definitions, strictified
 	kinds   map[gvk]string // built-in kind -> definition name
 	written map[gvk]bool   // schema files on disk
+	looked  map[gvk]bool   // catalogs asked
 	cel     map[gvk][]celRule
+	cats    []Catalog
 }
 
 // New writes the built-in and CRD schemas to a private temporary directory
@@ -73,7 +78,7 @@ func New(crds [][]byte, opts Options) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema directory: %w", err)
 	}
-	v := &Validator{dir: dir}
+	v := &Validator{dir: dir, cats: opts.Catalogs, looked: map[gvk]bool{}}
 	if err := v.writeSchemas(crds); err != nil {
 		v.Close()
 		return nil, err
@@ -126,9 +131,10 @@ func (v *Validator) writeSchemas(crds [][]byte) error {
 	return nil
 }
 
-// ensureBuiltin writes the standalone schema of a built-in kind before
-// kubeconform first looks for it.
-func (v *Validator) ensureBuiltin(apiVersion, kind string) error {
+// ensureSchema writes the standalone schema of a built-in kind, or the
+// schema a catalog has for an unknown kind, before kubeconform first looks
+// for it.
+func (v *Validator) ensureSchema(apiVersion, kind string) error {
 	group, version, found := strings.Cut(apiVersion, "/")
 	if !found {
 		group, version = "", apiVersion
@@ -136,12 +142,33 @@ func (v *Validator) ensureBuiltin(apiVersion, kind string) error {
 	k := gvk{group, version, kind}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	name, ok := v.kinds[k]
-	if !ok || v.written[k] {
+	if v.written[k] {
 		return nil
 	}
-	v.written[k] = true
-	return writeJSON(v.schemaFile(k), standalone(v.defs, name))
+	if name, ok := v.kinds[k]; ok {
+		v.written[k] = true
+		return writeJSON(v.schemaFile(k), standalone(v.defs, name))
+	}
+	if v.looked[k] || kind == "" || version == "" || !safeSegment(group) || !safeSegment(version) || !safeSegment(kind) {
+		return nil // the names come from the repository: they make file names and URLs
+	}
+	v.looked[k] = true
+	for _, c := range v.cats {
+		b, err := c.Lookup(group, version, kind)
+		if err != nil || b == nil {
+			continue // another catalog may have it; else the kind is missing
+		}
+		file := v.schemaFile(k)
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		v.written[k] = true
+		return nil
+	}
+	return nil
 }
 
 // schemaFile mirrors the location template: kubeconform's Group is the
@@ -152,6 +179,11 @@ func (v *Validator) schemaFile(k gvk) string {
 		group = k.version
 	}
 	return filepath.Join(v.dir, group, k.version, strings.ToLower(k.kind)+".json")
+}
+
+// safeSegment reports whether a name can be one path segment.
+func safeSegment(s string) bool {
+	return s == "" || (!strings.ContainsAny(s, "/\\:{}") && !strings.HasPrefix(s, ".") && len(s) < 254)
 }
 
 func writeJSON(file string, v any) error {
@@ -178,7 +210,7 @@ func (v *Validator) Validate(obj map[string]any) (violations []Violation, missin
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
-	if err := v.ensureBuiltin(apiVersion, kind); err != nil {
+	if err := v.ensureSchema(apiVersion, kind); err != nil {
 		return nil, false, err
 	}
 	res := v.kc.ValidateResource(resource.Resource{Bytes: b})
