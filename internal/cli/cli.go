@@ -120,6 +120,7 @@ type common struct {
 	strict     bool
 	rules      multiFlag
 	schemaLocs multiFlag
+	verbose    bool
 }
 
 type multiFlag []string
@@ -145,6 +146,7 @@ func (c *common) register(fs *flag.FlagSet, groups flagGroups) {
 	if groups&findingFlags != 0 {
 		fs.BoolVar(&c.strict, "strict", false, "warnings fail too (exit 1)")
 		fs.Var(&c.rules, "rule", "report only this rule `ID` (repeatable; see gitops-hook rules)")
+		fs.BoolVar(&c.verbose, "verbose", false, "text output: list every finding (check folds repeated infos of one rule; run shows only the infos of the changed files)")
 		fs.Var(&c.schemaLocs, "schema-location", "JSON schemas for kinds the repository has no CRD for: a `folder` or a kubeconform path template (repeatable)")
 	}
 }
@@ -320,7 +322,7 @@ including a PATH with no GitOps layout to analyse.`,
 	if ws.Focus != "" {
 		ds = slices.DeleteFunc(slices.Clone(ds), func(d diag.Diagnostic) bool { return !ws.InFocus(d.File) })
 	}
-	if err := report.Write(env.Stdout, c.format, ds, result.Files, report.Options{Color: c.color(env)}); err != nil {
+	if err := report.Write(env.Stdout, c.format, ds, result.Files, report.Options{Color: c.color(env), Fold: !c.verbose}); err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook: writing output: %v\n", err)
 		return ExitUsage
 	}

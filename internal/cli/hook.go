@@ -86,12 +86,14 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 	// A rename counts once, but both its sides are changed paths.
 	byRoot := map[string][]string{}
 	relevant := map[string]int{}
+	var changed []string
 	for _, ch := range v.Changes() {
 		counted := false
 		for _, p := range []string{ch.Path, ch.OldPath} {
 			if p == "" {
 				continue
 			}
+			changed = append(changed, p)
 			root := stagedRoot(v, p)
 			rel := relTo(root, p)
 			byRoot[root] = append(byRoot[root], rel)
@@ -178,6 +180,9 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 		}
 	}
 	opts := report.Options{Color: c.color(env), Summary: hookSummary(all, scope, total)}
+	if !c.verbose {
+		opts.Changed = changed // infos elsewhere in the affected clusters stay quiet
+	}
 	if err := report.Write(env.Stdout, c.format, all, files, opts); err != nil {
 		return fail("writing output: %v", err)
 	}
