@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -125,6 +126,11 @@ func (l *lazyFS) ensure(p string) error {
 		return l.fail(err)
 	}
 	l.closure = append(l.closure, closureEntry{path: r, kind: seenFile, sum: sha256.Sum256(data)})
+	// kustomize expands aliases as soon as it reads a file (kyaml
+	// DeAnchor), before any limit of its own: an alias bomb must not reach it.
+	if e := yamlfile.CheckAliases(data, yamlfile.MaxAliasNodes); e != nil {
+		return l.fail(&FileError{File: r, Err: e})
+	}
 	if isKustomizationFile(r) {
 		if l.shared && setsOpenAPI(data) {
 			l.needExclusive = true

@@ -558,3 +558,28 @@ func TestParallelRendersWithOpenAPI(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestAliasBombRefused: a listed file whose aliases would expand to
+// hundreds of millions of nodes fails the build, naming the file, before
+// kustomize (which expands aliases as it reads) sees it; whatever its name.
+func TestAliasBombRefused(t *testing.T) {
+	bomb := "apiVersion: example.com/v1\nkind: Laughs\nmetadata:\n  name: lol\nspec:\n  l0: &l0 [a, a, a, a, a, a, a, a, a]\n"
+	for i := 1; i < 10; i++ {
+		bomb += fmt.Sprintf("  l%d: &l%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 9), ", "))
+	}
+	for _, name := range []string{"bomb.yaml", "bomb.txt"} {
+		fsys := fstest.MapFS{
+			"app/kustomization.yaml": file("resources:\n- " + name + "\n"),
+			"app/" + name:            file(bomb),
+		}
+		r := New()
+		r.slowOnly = true
+		res := r.Render(context.Background(), Request{FS: fsys, Path: "app"})
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "aliases expand to more than") {
+			t.Fatalf("%s: err = %v", name, res.Err)
+		}
+		if res.ErrFile != "app/"+name {
+			t.Errorf("ErrFile = %q", res.ErrFile)
+		}
+	}
+}

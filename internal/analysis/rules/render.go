@@ -33,6 +33,7 @@ var rootCauseRules = map[string]bool{
 	"flux/path-not-found":       true,
 	"yaml/syntax":               true,
 	"yaml/duplicate-key":        true,
+	"yaml/alias-expansion":      true,
 }
 
 // renderJob is one build: a Flux Kustomization of a cluster, or a cluster
