@@ -177,8 +177,13 @@ func (l *lazyFS) ensureTree(p string) error {
 // readCapped reads a file but refuses anything over max bytes, so a stray
 // 50 MB file becomes an error naming it rather than an allocation.
 func readCapped(src fs.FS, name string, max int64) ([]byte, error) {
+	info, err := fs.Stat(src, name)
+	if err == nil && info.Size() > max {
+		// Refused before opening: opening a staged blob loads it whole.
+		return nil, &FileError{File: name, Err: fmt.Errorf("file is larger than %d bytes", max)}
+	}
 	if rf, ok := src.(fs.ReadFileFS); ok {
-		if info, err := fs.Stat(src, name); err == nil && info.Size() <= max {
+		if err == nil {
 			data, err := rf.ReadFile(name)
 			if err != nil {
 				return nil, &FileError{File: name, Err: err}
