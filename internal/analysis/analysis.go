@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
@@ -48,6 +49,10 @@ type Options struct {
 	// (see ScopeOf): repository paths staged by a commit, deleted and
 	// renamed-from paths included. Nil reports everything.
 	Changed []string
+	// ValidateTimeout bounds the schema validation of rendered objects
+	// (0: rules.DefaultValidateTimeout). Builds are bounded by the
+	// Renderer's limits.
+	ValidateTimeout time.Duration
 }
 
 // Result is the outcome of one analysis.
@@ -138,7 +143,8 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	cats := catalogs(opts, cfg)
 	rc := &rules.Context{Ctx: ctx, Repo: snap.Repo, Clusters: snap.Clusters, Config: cfg, Sources: snap.Sources, Envs: snap.Envs,
-		Renderer: rend, Schemas: func(crds [][]byte) (*schema.Validator, error) { return schemas.validator(crds, cats) }}
+		Renderer: rend, Schemas: func(crds [][]byte) (*schema.Validator, error) { return schemas.validator(crds, cats) },
+		ValidateTimeout: opts.ValidateTimeout}
 	var scope *Scope
 	if opts.Changed != nil {
 		scope = ScopeOf(snap, opts.Changed)

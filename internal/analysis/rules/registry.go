@@ -18,6 +18,7 @@ func Catalog() []Info {
 	return []Info{
 		{"yaml/syntax", diag.Error, "a YAML document does not parse", ""},
 		{"yaml/duplicate-key", diag.Error, "a mapping repeats a key", ""},
+		{"yaml/alias-expansion", diag.Error, "a file's YAML aliases expand to more than 100,000 nodes (an alias bomb); the file is refused unread", ""},
 
 		{"kustomize/missing-file", diag.Error, "a resources, components, patches or generator entry names nothing that exists", ""},
 		{"kustomize/outside-root", diag.Error, "an entry resolves outside the repository (or outside the base tree)", ""},

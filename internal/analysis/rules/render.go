@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
@@ -33,6 +35,7 @@ var rootCauseRules = map[string]bool{
 	"flux/path-not-found":       true,
 	"yaml/syntax":               true,
 	"yaml/duplicate-key":        true,
+	"yaml/alias-expansion":      true,
 }
 
 // renderJob is one build: a Flux Kustomization of a cluster, or a cluster
@@ -189,6 +192,15 @@ func checkRender(c *Context) {
 			items = append(items, &item{j: j, o: &j.res.Objects[i]})
 		}
 	}
+	// Validation is bounded like rendering: objects not reached by the
+	// deadline are left unvalidated and said so, rather than holding up
+	// the whole analysis.
+	timeout := c.ValidateTimeout
+	if timeout <= 0 {
+		timeout = DefaultValidateTimeout
+	}
+	vctx, cancel := context.WithTimeout(c.context(), timeout)
+	defer cancel()
 	var wg sync.WaitGroup
 	next := make(chan *item)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -196,6 +208,10 @@ func checkRender(c *Context) {
 		go func() {
 			defer wg.Done()
 			for it := range next {
+				if err := vctx.Err(); err != nil {
+					it.err = err
+					continue
+				}
 				if _, ok := it.o.Doc["sops"].(map[string]any); ok {
 					// Flux decrypts before applying: the sops metadata is not
 					// part of the object.
@@ -210,12 +226,31 @@ func checkRender(c *Context) {
 	}
 	close(next)
 	wg.Wait()
+	skipped := map[*renderJob]int{}
 	for _, it := range items {
-		if it.err == nil {
+		switch {
+		case it.err == nil:
 			r.report1(it.j, it.o, it.vs, it.mis)
+		case errors.Is(it.err, context.DeadlineExceeded) && c.context().Err() == nil:
+			skipped[it.j]++
+		}
+	}
+	for _, j := range unique {
+		if n := skipped[j]; n > 0 {
+			c.errs = append(c.errs, fmt.Errorf("schema validation took longer than %g s: %d of the %d objects kustomize build of %s renders were not validated", timeout.Seconds(), n, len(j.res.Objects), r.label(j)))
 		}
 	}
 	r.reportMissing()
+}
+
+// DefaultValidateTimeout bounds the schema validation of one analysis.
+const DefaultValidateTimeout = time.Minute
+
+func (c *Context) context() context.Context {
+	if c.Ctx == nil {
+		return context.Background()
+	}
+	return c.Ctx
 }
 
 // jobs lists the builds of every cluster, in a stable order.
