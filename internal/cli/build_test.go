@@ -5,12 +5,14 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/cli"
+	"github.com/opencenter-cloud/gitops-hook/internal/gittest"
 	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
 
@@ -106,4 +108,63 @@ func writeFixture(t *testing.T, a *txtar.Archive) (dir, mirror string) {
 		mirror = testrepo.BareRepo(t, snaps)
 	}
 	return dir, mirror
+}
+
+// TestBuildRevisions builds the same Kustomization from a revision, the
+// index and the working tree, each holding another replica count.
+func TestBuildRevisions(t *testing.T) {
+	gittest.Require(t)
+	a, err := txtar.ParseFile("testdata/build/flux-steps.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := writeFixture(t, a)
+	gittest.Git(t, "", "init", "-q", "-b", "main", dir)
+	gittest.Git(t, dir, "add", "-A")
+	gittest.Git(t, dir, "commit", "-q", "-m", "one replica")
+	deploy := "applications/overlays/dev/services/podinfo/deployment.yaml"
+	setReplicas := func(n string) {
+		p := filepath.Join(dir, filepath.FromSlash(deploy))
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = []byte(regexp.MustCompile(`replicas: \d+`).ReplaceAllString(string(b), "replicas: "+n))
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setReplicas("2")
+	gittest.Git(t, dir, "commit", "-q", "-am", "two replicas")
+	setReplicas("3")
+	gittest.Git(t, dir, "add", deploy)
+	setReplicas("4")
+
+	run := func(args ...string) (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		code := cli.Run(context.Background(), append([]string{"build", "images"}, args...), cli.Env{Stdout: &stdout, Stderr: &stderr, Dir: dir, Getenv: func(string) string { return "" }})
+		return code, stdout.String(), stderr.String()
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--revision", "HEAD~1"}, "replicas: 1"},
+		{[]string{"--revision", "main"}, "replicas: 2"},
+		{[]string{"--staged"}, "replicas: 3"},
+		{nil, "replicas: 4"},
+	} {
+		code, out, errOut := run(tc.args...)
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("build images %v: exit %d, want %q in:\n%s%s", tc.args, code, tc.want, out, errOut)
+		}
+	}
+	code, out, errOut := run("--revision", "no-such-tag")
+	if code != 2 || out != "" || !strings.Contains(errOut, `unknown revision "no-such-tag"`) {
+		t.Errorf("unknown revision: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	code, _, errOut = run("--staged", "--revision", "HEAD")
+	if code != 2 || !strings.Contains(errOut, "exclude each other") {
+		t.Errorf("--staged with --revision: exit %d, stderr %q", code, errOut)
+	}
 }

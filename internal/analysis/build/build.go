@@ -397,14 +397,25 @@ func (b *Builder) at(k Kustomization, n *yaml.Node, msg string) *diag.Diagnostic
 func (b *Builder) buildError(k Kustomization, r render.Result) *diag.Diagnostic {
 	p := k.pull
 	msg := fmt.Sprintf("kustomize build of %s fails: %v", label(p), r.Err)
-	if r.ErrFile != "" && p.View == b.snap.Repo.View {
-		if f, err := p.View.YAML(r.ErrFile); err == nil && f != nil {
-			for _, d := range f.Diags {
-				if d.Severity == diag.Error {
-					d := d
-					d.Message = msg + ": " + d.Message
-					d.Rule = "kustomize/build"
-					return &d
+	if p.View == b.snap.Repo.View {
+		// A file that does not parse: at its syntax error, as check says.
+		files := []string{r.ErrFile}
+		if r.ErrFile != "" && r.ErrEntry != "" {
+			if f, ok := view.Clean(path.Join(path.Dir(r.ErrFile), strings.TrimSpace(r.ErrEntry))); ok {
+				files = append(files, f)
+			}
+		}
+		for _, file := range files {
+			if file == "" {
+				continue
+			}
+			if f, err := p.View.YAML(file); err == nil && f != nil {
+				for _, d := range f.Diags {
+					if d.Severity == diag.Error {
+						d.Message = fmt.Sprintf("kustomize build of %s fails: %s", label(p), d.Message)
+						d.Rule = "kustomize/build"
+						return &d
+					}
 				}
 			}
 		}
@@ -413,9 +424,9 @@ func (b *Builder) buildError(k Kustomization, r render.Result) *diag.Diagnostic 
 	if r.ErrFile != "" {
 		rel := diag.Related{File: r.ErrFile, Range: firstLine(), Message: "where the build fails" + inSource(p.View)}
 		if r.ErrEntry != "" {
-			if f, err := p.View.YAML(r.ErrFile); err == nil && f != nil {
-				if line := lineOf(f.Src, r.ErrEntry); line > 0 {
-					rel.Range = diag.Range{Start: diag.Pos{Line: line, Col: 1}, End: diag.Pos{Line: line, Col: 1}}
+			if data, err := p.View.Read(r.ErrFile); err == nil {
+				if pos, ok := posOf(data, r.ErrEntry); ok {
+					rel.Range = diag.Range{Start: pos, End: pos}
 				}
 			}
 		}
@@ -424,13 +435,16 @@ func (b *Builder) buildError(k Kustomization, r render.Result) *diag.Diagnostic 
 	return d
 }
 
-// lineOf is the 1-based line of the first occurrence of s in src, or 0.
-func lineOf(src []byte, s string) int {
-	i := strings.Index(string(src), strings.TrimSpace(s))
+// posOf is the position of the first occurrence of s in src.
+func posOf(src []byte, s string) (diag.Pos, bool) {
+	s = strings.TrimSpace(s)
+	i := strings.Index(string(src), s)
 	if i < 0 || s == "" {
-		return 0
+		return diag.Pos{}, false
 	}
-	return strings.Count(string(src[:i]), "\n") + 1
+	line := strings.Count(string(src[:i]), "\n") + 1
+	col := i - strings.LastIndex(string(src[:i]), "\n")
+	return diag.Pos{Line: line, Col: col, Offset: i}, true
 }
 
 // request turns the Kustomization's spec into a render request with the
