@@ -56,6 +56,8 @@ Usage:
   gitops-hook build NAME [--cluster C] [--staged | --revision REV]
                                       what one Flux Kustomization applies, rendered as Flux does
   gitops-hook diff [A B]              compare environments
+  gitops-hook diff --rendered [REV] [--staged]
+                                      what Flux would apply differently, per cluster, from REV to now
   gitops-hook rules                   list every rule with its ID, default severity and description
   gitops-hook version                 print version information
 
@@ -100,6 +102,9 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "build":
 		return runBuild(ctx, rest, env)
 	case "diff":
+		if hasRendered(rest) {
+			return runRenderedDiff(ctx, rest, env)
+		}
 		return runDiff(ctx, rest, env)
 	case "rules":
 		return runRules(rest, env)

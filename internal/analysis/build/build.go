@@ -328,6 +328,50 @@ func (b *Builder) Build(ctx context.Context, k Kustomization) *Result {
 	return res
 }
 
+// BuildRoot renders the root folder of a cluster when no Flux
+// Kustomization of the repository applies it (the bootstrap Kustomization
+// then lives only in the cluster, so no owner labels are known). It
+// returns nil when a Kustomization of the repository covers the root.
+func (b *Builder) BuildRoot(ctx context.Context, cluster string) *Result {
+	cl := b.cluster(cluster)
+	if cl == nil {
+		return nil
+	}
+	repo := b.snap.Repo.View
+	for _, p := range cl.Pulls {
+		if p.View == repo && p.Path == cl.Root {
+			return nil
+		}
+	}
+	if ok, isDir := repo.Stat(cl.Root); !ok || !isDir {
+		return nil
+	}
+	res := &Result{Kustomization: Kustomization{Cluster: cluster}, Path: cl.Root}
+	fsys, err := b.filteredView(repo, "")
+	if err != nil {
+		res.Err = &diag.Diagnostic{Rule: "kustomize/build", Severity: diag.Error, File: cl.Root, Range: firstLine(), Message: err.Error()}
+		return res
+	}
+	r := b.rend.Render(ctx, render.Request{FS: fsys, Path: cl.Root})
+	if r.Err != nil {
+		file := r.ErrFile
+		if file == "" {
+			file = model.FindKustomization(repo, cl.Root)
+		}
+		res.Err = &diag.Diagnostic{Rule: "kustomize/build", Severity: diag.Error, File: file, Range: firstLine(),
+			Message: fmt.Sprintf("kustomize build of the cluster root %s fails: %v", cl.Root, r.Err)}
+		return res
+	}
+	for _, ro := range r.Objects {
+		o := Object{APIVersion: ro.APIVersion, Kind: ro.Kind, Namespace: ro.Namespace, Name: ro.Name, Doc: ro.Doc, File: ro.Origin}
+		if o.File == "" && ro.GeneratedBy != "" {
+			o.File, o.Generated = ro.GeneratedBy, true
+		}
+		res.Objects = append(res.Objects, o)
+	}
+	return res
+}
+
 // unresolved explains a Kustomization whose path cannot be built, and the
 // node to report it at.
 func unresolved(p *model.Pull) (string, *yaml.Node) {

@@ -48,13 +48,17 @@ func (b *Builder) filtered(p *model.Pull) (fs.FS, error) {
 	if p.Source != nil && !p.Implicit {
 		ignore = yamlfile.Str(p.Source.Obj.Node(), "spec", "ignore")
 	}
-	key := ignoreKey{p.View, ignore}
+	return b.filteredView(p.View, ignore)
+}
+
+func (b *Builder) filteredView(v *view.View, ignore string) (fs.FS, error) {
+	key := ignoreKey{v, ignore}
 	b.mu.Lock()
 	r, ok := b.ign[key]
 	b.mu.Unlock()
 	if !ok {
 		r = &ignoreRules{}
-		r.m, r.err = loadIgnore(p.View.CachedFS(), ignore)
+		r.m, r.err = loadIgnore(v.CachedFS(), ignore)
 		b.mu.Lock()
 		b.ign[key] = r
 		b.mu.Unlock()
@@ -62,7 +66,7 @@ func (b *Builder) filtered(p *model.Pull) (fs.FS, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	return &ignoreFS{fsys: p.View.CachedFS(), m: r.m}, nil
+	return &ignoreFS{fsys: v.CachedFS(), m: r.m}, nil
 }
 
 // loadIgnore reads every .sourceignore of the tree (each applies below its
