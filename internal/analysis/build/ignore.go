@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing/format/gitignore"
 
@@ -37,8 +38,9 @@ type ignoreKey struct {
 }
 
 type ignoreRules struct {
-	m   gitignore.Matcher
-	err error
+	m      gitignore.Matcher
+	err    error
+	hidden sync.Map // path + "/" for folders -> bool: matching is costly and builds share paths
 }
 
 // filtered is the source of a Kustomization as source-controller packs it:
@@ -66,7 +68,7 @@ func (b *Builder) filteredView(v *view.View, ignore string) (fs.FS, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	return &ignoreFS{fsys: v.CachedFS(), m: r.m}, nil
+	return &ignoreFS{fsys: v.CachedFS(), r: r}, nil
 }
 
 // loadIgnore reads every .sourceignore of the tree (each applies below its
@@ -136,20 +138,29 @@ func readPatterns(text string, dom []string) []gitignore.Pattern {
 // is excluded too.
 type ignoreFS struct {
 	fsys fs.FS
-	m    gitignore.Matcher
+	r    *ignoreRules
 }
 
 func (f *ignoreFS) hidden(name string, dir bool) bool {
 	if name == "." || name == "" {
 		return false
 	}
-	parts := strings.Split(name, "/")
-	for i := 1; i < len(parts); i++ {
-		if f.m.Match(parts[:i], true) {
-			return true
-		}
+	key := name
+	if dir {
+		key += "/"
 	}
-	return f.m.Match(parts, dir)
+	if v, ok := f.r.hidden.Load(key); ok {
+		return v.(bool)
+	}
+	h := false
+	if i := strings.LastIndexByte(name, '/'); i >= 0 {
+		h = f.hidden(name[:i], true)
+	}
+	if !h {
+		h = f.r.m.Match(strings.Split(name, "/"), dir)
+	}
+	f.r.hidden.Store(key, h)
+	return h
 }
 
 func (f *ignoreFS) check(op, name string) (fs.FileInfo, error) {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -370,6 +371,10 @@ func compareObject(id identity, old, cur []placed) Change {
 		ch.Change = Removed
 	default:
 		ch.Change = Changed
+	}
+	if before != nil && after != nil && reflect.DeepEqual(before.Doc, after.Doc) {
+		ch.Change = Unchanged // the common case, without encoding either
+		return ch
 	}
 	rawOld, rawNew := yamlOf(before, true), yamlOf(after, true)
 	if before != nil && after != nil && rawOld == rawNew {
