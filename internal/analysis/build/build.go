@@ -280,7 +280,7 @@ func (b *Builder) Build(ctx context.Context, k Kustomization) *Result {
 	p := k.pull
 	res := &Result{Kustomization: k, Path: p.Path}
 	if p.View != nil {
-		res.Source = p.View.Label
+		res.Source = pullSource(p)
 	}
 	if msg, n := unresolved(p); msg != "" {
 		res.Err = b.at(k, n, msg)
@@ -295,7 +295,7 @@ func (b *Builder) Build(ctx context.Context, k Kustomization) *Result {
 	if problems, _ := render.NoKustomizationProblems(req.FS, req.Path); len(problems) > 0 {
 		msg := fmt.Sprintf("%s has no kustomization.yaml, so Flux generates one from every YAML file below it, and %s is not a Kubernetes object: the build fails", label(p), problems[0])
 		d := b.at(k, p.PathNode, msg)
-		d.Related = append(d.Related, diag.Related{File: problems[0], Range: firstLine(), Message: "not a Kubernetes object" + inSource(p.View)})
+		d.Related = append(d.Related, diag.Related{File: problems[0], Range: firstLine(), Message: "not a Kubernetes object" + inSource(p)})
 		res.Err = d
 		return res
 	}
@@ -308,7 +308,7 @@ func (b *Builder) Build(ctx context.Context, k Kustomization) *Result {
 	labels := yamlfile.StringMap(yamlfile.Get(spec, "commonMetadata", "labels"))
 	annotations := yamlfile.StringMap(yamlfile.Get(spec, "commonMetadata", "annotations"))
 	for _, ro := range r.Objects {
-		o := Object{APIVersion: ro.APIVersion, Kind: ro.Kind, Namespace: ro.Namespace, Name: ro.Name, Doc: ro.Doc, Source: p.View.Label, File: ro.Origin}
+		o := Object{APIVersion: ro.APIVersion, Kind: ro.Kind, Namespace: ro.Namespace, Name: ro.Name, Doc: ro.Doc, Source: pullSource(p), File: ro.Origin}
 		if o.File == "" && ro.GeneratedBy != "" {
 			o.File, o.Generated = ro.GeneratedBy, true
 		}
@@ -391,30 +391,41 @@ func unresolved(p *model.Pull) (string, *yaml.Node) {
 	case strings.HasPrefix(p.Path, ".."):
 		return fmt.Sprintf("path %q is outside the source root", p.Path), p.PathNode
 	case !p.PathOK:
-		return fmt.Sprintf("path %q does not exist in %s", p.Path, sourceName(p.View)), p.PathNode
+		where := pullSource(p)
+		if where == "" {
+			where = "this repository"
+		}
+		return fmt.Sprintf("path %q does not exist in %s", p.Path, where), p.PathNode
 	}
 	return "", nil
 }
 
-func sourceName(v *view.View) string {
-	if v.Label == "" {
-		return "this repository"
-	}
-	return v.Label
-}
-
-func inSource(v *view.View) string {
-	if v == nil || v.Label == "" {
+// pullSource labels the source a Kustomization reads: "" for the
+// analysed repository, else the source's name and the ref it pins (the
+// view of a base is shared by every source pinning the same commit, and
+// carries the first one's name).
+func pullSource(p *model.Pull) string {
+	if p.View == nil || p.View.Label == "" {
 		return ""
 	}
-	return " (" + v.Label + ")"
+	if p.Source != nil && p.Ref != "" {
+		return p.Source.Obj.Name + "@" + strings.TrimPrefix(p.Ref, "branch ")
+	}
+	return p.View.Label
+}
+
+func inSource(p *model.Pull) string {
+	if s := pullSource(p); s != "" {
+		return " (" + s + ")"
+	}
+	return ""
 }
 
 func label(p *model.Pull) string {
-	if p.View == nil || p.View.Label == "" {
-		return p.Path
+	if s := pullSource(p); s != "" {
+		return p.Path + " in " + s
 	}
-	return p.Path + " in " + p.View.Label
+	return p.Path
 }
 
 func firstLine() diag.Range {
@@ -466,7 +477,7 @@ func (b *Builder) buildError(k Kustomization, r render.Result) *diag.Diagnostic 
 	}
 	d := b.at(k, p.PathNode, msg)
 	if r.ErrFile != "" {
-		rel := diag.Related{File: r.ErrFile, Range: firstLine(), Message: "where the build fails" + inSource(p.View)}
+		rel := diag.Related{File: r.ErrFile, Range: firstLine(), Message: "where the build fails" + inSource(p)}
 		if r.ErrEntry != "" {
 			if data, err := p.View.Read(r.ErrFile); err == nil {
 				if pos, ok := posOf(data, r.ErrEntry); ok {
