@@ -74,18 +74,16 @@ func runBuild(ctx context.Context, args []string, env Env) int {
 		}
 		name = *namespace + "/" + name
 	}
-	ws, err := c.openWorkspace(env)
+	ws, err := c.open(env, "")
 	if err != nil {
 		return fail("%v", err)
 	}
-	st, err := stateOf(ws.root, *staged, *revision)
+	defer ws.Close()
+	st, err := stateOf(ws, *staged, *revision)
 	if err != nil {
 		return fail("%v", err)
 	}
-	snap, err := loadState(ctx, ws, st)
-	if err != nil {
-		return fail("%v", err)
-	}
+	snap := loadState(ctx, ws, st)
 	k, err := build.Find(build.List(snap), name, *cluster)
 	if err != nil {
 		var nf *build.NotFoundError

@@ -68,29 +68,24 @@ func runRenderedDiff(ctx context.Context, args []string, env Env) int {
 	if *format != "text" && *format != "json" && *format != "markdown" {
 		return fail("--format %s: want text, json or markdown", *format)
 	}
-	ws, err := c.openWorkspace(env)
+	ws, err := c.open(env, "")
 	if err != nil {
 		return fail("%v", err)
 	}
-	if gitTopLevel(ws.root) == "" {
-		return fail("%s is not in a git repository: there is no revision to compare with", ws.root)
+	defer ws.Close()
+	if ws.GitTop == "" {
+		return fail("%s is not in a git repository: there is no revision to compare with", ws.Root)
 	}
-	oldState, err := stateOf(ws.root, false, rev)
+	oldState, err := stateOf(ws, false, rev)
 	if err != nil {
 		return fail("%v", err)
 	}
-	curState, err := stateOf(ws.root, *staged, "")
+	curState, err := stateOf(ws, *staged, "")
 	if err != nil {
 		return fail("%v", err)
 	}
-	oldSnap, err := loadState(ctx, ws, oldState)
-	if err != nil {
-		return fail("%v", err)
-	}
-	curSnap, err := loadState(ctx, ws, curState)
-	if err != nil {
-		return fail("%v", err)
-	}
+	oldSnap := loadState(ctx, ws, oldState)
+	curSnap := loadState(ctx, ws, curState)
 	known := map[string]bool{}
 	for _, s := range [][]string{clusterNames(oldSnap.Clusters), clusterNames(curSnap.Clusters)} {
 		for _, n := range s {

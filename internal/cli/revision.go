@@ -15,6 +15,7 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
+	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
 
 // registerSourceFlags registers the common flags that say where sources
@@ -37,46 +38,28 @@ type repoState struct {
 	fsys  fs.FS
 }
 
-// stateOf opens the repository at root as the working tree (staged and
+// stateOf opens the workspace's repository as the working tree (staged and
 // rev unset), the index (staged) or a revision (rev, read with go-git).
-func stateOf(root string, staged bool, rev string) (*repoState, error) {
+func stateOf(ws *workspace.Workspace, staged bool, rev string) (*repoState, error) {
 	switch {
 	case staged:
-		v, err := gitview.Staged(root)
+		v, err := gitview.Staged(ws.Root)
 		if err != nil {
 			return nil, fmt.Errorf("reading the index: %w", err)
 		}
-		sub, err := subFS(v, v.Root(), root)
+		rel, err := filepath.Rel(v.Root(), ws.Root)
 		if err != nil {
 			return nil, err
 		}
-		return &repoState{label: "index", fsys: sub}, nil
+		return &repoState{label: "index", fsys: subFS(v, filepath.ToSlash(rel))}, nil
 	case rev != "":
-		fsys, err := revisionFS(root, rev)
+		fsys, err := revisionFS(ws.Root, rev)
 		if err != nil {
 			return nil, err
 		}
 		return &repoState{label: rev, fsys: fsys}, nil
 	}
-	r, err := OpenDir(root)
-	if err != nil {
-		return nil, err
-	}
-	return &repoState{label: "working tree", fsys: r.FS()}, nil
-}
-
-// subFS narrows a view of the git top-level to the repository root, when
-// the root is a folder inside it.
-func subFS(fsys fs.FS, top, root string) (fs.FS, error) {
-	rel, err := filepath.Rel(top, root)
-	if err != nil || rel == "." {
-		return fsys, nil
-	}
-	sub, err := fs.Sub(fsys, filepath.ToSlash(rel))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", rel, err)
-	}
-	return sub, nil
+	return &repoState{label: "working tree", fsys: ws.FS()}, nil
 }
 
 // revisionFS reads the tree of a revision (anything go-git resolves:
@@ -112,8 +95,8 @@ func revisionFS(root, rev string) (fs.FS, error) {
 }
 
 // loadState builds the model of the repository in one state.
-func loadState(ctx context.Context, ws *workspace, st *repoState) (*analysis.Snapshot, error) {
-	opts := ws.opts
+func loadState(ctx context.Context, ws *workspace.Workspace, st *repoState) *analysis.Snapshot {
+	opts := ws.Analysis()
 	opts.FS = st.fsys
-	return analysis.Load(ctx, opts, opts.Config), nil
+	return analysis.Load(ctx, opts, ws.Config)
 }
