@@ -300,6 +300,9 @@ func (b *Builder) Build(ctx context.Context, k Kustomization) *Result {
 		return res
 	}
 	r := b.rend.Render(ctx, req)
+	for _, rm := range r.Remotes {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s lists the remote %s %s, which is never fetched: what it adds is missing from this render (Flux fetches it in the cluster)", rm.File, strings.TrimSuffix(rm.Field, "s"), rm.Entry))
+	}
 	if r.Err != nil {
 		res.Err = b.buildError(k, r)
 		return res
