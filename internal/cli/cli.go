@@ -53,7 +53,11 @@ Usage:
   gitops-hook uninstall               remove the hook and restore what was there
   gitops-hook promote SERVICE --from CLUSTER --to CLUSTER [--dry-run]
   gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject]
+  gitops-hook build NAME [--cluster C] [--staged | --revision REV]
+                                      what one Flux Kustomization applies, rendered as Flux does
   gitops-hook diff [A B]              compare environments
+  gitops-hook diff --rendered [REV] [--staged]
+                                      what Flux would apply differently, per cluster, from REV to now
   gitops-hook rules                   list every rule with its ID, default severity and description
   gitops-hook version                 print version information
 
@@ -95,7 +99,12 @@ func Run(ctx context.Context, args []string, env Env) int {
 		return runPromote(ctx, rest, env)
 	case "pin":
 		return runPin(ctx, rest, env)
+	case "build":
+		return runBuild(ctx, rest, env)
 	case "diff":
+		if hasRendered(rest) {
+			return runRenderedDiff(ctx, rest, env)
+		}
 		return runDiff(ctx, rest, env)
 	case "rules":
 		return runRules(rest, env)
