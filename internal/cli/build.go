@@ -47,8 +47,7 @@ func runBuild(ctx context.Context, args []string, env Env) int {
 	format := fs.String("format", "yaml", "yaml (multi-document, as flux build prints) or json (a list with the cluster, Kustomization and source file of each object)")
 	showSecrets := fs.Bool("show-secrets", false, "print the values of Secrets that are not SOPS-encrypted")
 	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, buildUsage+"\n\nFlags:\n")
-		fs.PrintDefaults()
+		printHelp(env.Stderr, fs, help{about: buildUsage})
 	}
 	pos, code, done := parseArgs(fs, args)
 	if done {

@@ -47,8 +47,7 @@ func runRenderedDiff(ctx context.Context, args []string, env Env) int {
 	format := fs.String("format", "text", "text, json or markdown")
 	all := fs.Bool("all", false, "(json) list unchanged objects too")
 	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, renderedDiffUsage+"\n\nFlags:\n")
-		fs.PrintDefaults()
+		printHelp(env.Stderr, fs, help{about: renderedDiffUsage})
 	}
 	pos, code, done := parseArgs(fs, args)
 	if done {

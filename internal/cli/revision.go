@@ -22,10 +22,8 @@ import (
 // are read and how output looks, for the commands that render rather than
 // report findings (their --format differs).
 func (c *common) registerSourceFlags(fs *flag.FlagSet) {
-	fs.BoolVar(&c.offline, "offline", false, "never touch the network")
-	fs.Var(&c.mirrors, "mirror", "URL=DIR: read the repository at URL from a local clone (repeatable)")
-	fs.StringVar(&c.configFile, "config", "", "configuration file (default: .gitops.yaml at the repository root)")
-	fs.BoolVar(&c.noColor, "no-color", false, "disable colours")
+	c.register(fs, sourceFlags)
+	fs.BoolVar(&c.noColor, "no-color", false, "disable colours (NO_COLOR is honoured too)")
 }
 
 // ErrUnknownRevision is returned for a revision git does not know.
