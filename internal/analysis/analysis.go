@@ -10,9 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
@@ -39,10 +41,18 @@ type Options struct {
 	// Schemas keeps a schema validator across runs while the set of CRDs
 	// is unchanged. nil: one for this call, removed when it returns.
 	Schemas *Schemas
+	// FetchSchema downloads a schema for a URL template of .gitops.yaml
+	// schemas: into the cache (Sources.CacheDir). nil: http(s) is fetched
+	// unless Sources is offline; file:// is always read.
+	FetchSchema func(url string) ([]byte, error)
 	// Changed, when not nil, scopes the report to what a change affects
 	// (see ScopeOf): repository paths staged by a commit, deleted and
 	// renamed-from paths included. Nil reports everything.
 	Changed []string
+	// ValidateTimeout bounds the schema validation of rendered objects
+	// (0: rules.DefaultValidateTimeout). Builds are bounded by the
+	// Renderer's limits.
+	ValidateTimeout time.Duration
 }
 
 // Result is the outcome of one analysis.
@@ -131,8 +141,10 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 		schemas = NewSchemas(schema.Options{})
 		defer schemas.Close()
 	}
+	cats := catalogs(opts, cfg)
 	rc := &rules.Context{Ctx: ctx, Repo: snap.Repo, Clusters: snap.Clusters, Config: cfg, Sources: snap.Sources, Envs: snap.Envs,
-		Renderer: rend, Schemas: schemas.Validator}
+		Renderer: rend, Schemas: func(crds [][]byte) (*schema.Validator, error) { return schemas.validator(crds, cats) },
+		ValidateTimeout: opts.ValidateTimeout}
 	var scope *Scope
 	if opts.Changed != nil {
 		scope = ScopeOf(snap, opts.Changed)
@@ -382,7 +394,16 @@ func NewSchemas(opts schema.Options) *Schemas { return &Schemas{opts: opts} }
 
 // Validator returns a validator that knows crds.
 func (s *Schemas) Validator(crds [][]byte) (*schema.Validator, error) {
+	return s.validator(crds, nil)
+}
+
+// validator returns a validator that knows crds and asks cats for the
+// kinds it does not know.
+func (s *Schemas) validator(crds [][]byte, cats []schema.Catalog) (*schema.Validator, error) {
 	h := sha256.New()
+	for _, c := range cats {
+		h.Write([]byte(c.String() + "\x00"))
+	}
 	for _, c := range crds {
 		var n [8]byte
 		binary.LittleEndian.PutUint64(n[:], uint64(len(c)))
@@ -400,11 +421,13 @@ func (s *Schemas) Validator(crds [][]byte) (*schema.Validator, error) {
 		_ = s.v.Close()
 	}
 	s.key = key
-	s.v, s.err = schema.New(crds, s.opts)
+	opts := s.opts
+	opts.Catalogs = append(slices.Clone(opts.Catalogs), cats...)
+	s.v, s.err = schema.New(crds, opts)
 	if s.err != nil {
 		// A CRD that does not decode is reported as yaml/syntax; validate
 		// with the built-in schemas rather than not at all.
-		s.v, s.err = schema.New(nil, s.opts)
+		s.v, s.err = schema.New(nil, opts)
 	}
 	return s.v, s.err
 }

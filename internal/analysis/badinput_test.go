@@ -93,13 +93,14 @@ func TestBadInput(t *testing.T) {
 		{"huge.yaml", "repo/file-too-large"},
 		{"loop-a.yaml", "repo/unreadable"},
 		{"escape.yaml", "repo/unreadable"},
+		{"bomb.yaml", "yaml/alias-expansion"},
 	} {
 		if find(ds, tc.file, tc.rule) == nil {
 			t.Errorf("%s: no %s; got %v", tc.file, tc.rule, ds)
 		}
 	}
 	for _, d := range ds {
-		if d.File == "bomb.yaml" {
+		if d.File == "bomb.yaml" && d.Rule != "yaml/alias-expansion" {
 			t.Errorf("alias bomb produced %s: %s", d.Rule, d.Message)
 		}
 		if d.File == "image.png" {

@@ -151,7 +151,7 @@ func TestEveryRuleHasAFixture(t *testing.T) {
 }
 
 var implementedRules = []string{
-	"yaml/syntax", "yaml/duplicate-key",
+	"yaml/syntax", "yaml/duplicate-key", "yaml/alias-expansion",
 	"kustomize/missing-file", "kustomize/outside-root", "kustomize/remote-resource", "kustomize/deprecated-field", "kustomize/unused-file", "kustomize/patch-no-match",
 	"kustomize/build", "flux/path-no-kustomization", "schema/invalid", "schema/unknown-field", "schema/missing",
 	"flux/api-removed", "flux/field-removed", "flux/source-not-found", "flux/path-not-found", "flux/path-other-cluster",

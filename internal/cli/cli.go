@@ -109,7 +109,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "rules":
 		return runRules(rest, env)
 	case "version", "--version":
-		return runVersion(env)
+		return runVersion(rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
@@ -118,9 +118,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	return ExitUsage
 }
 
-// common holds the flags every analysing command shares.
+// common holds the flags the analysing commands share.
 type common struct {
 	format     string
+	formats    []string // the formats this command prints; nil: report.Formats()
 	offline    bool
 	mirrors    multiFlag
 	configFile string
@@ -128,6 +129,7 @@ type common struct {
 	strict     bool
 	rules      multiFlag
 	schemaLocs multiFlag
+	verbose    bool
 }
 
 type multiFlag []string
@@ -135,15 +137,36 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.format, "format", "text", "output format: text, json, sarif or github")
-	fs.BoolVar(&c.offline, "offline", false, "never touch the network")
-	fs.Var(&c.mirrors, "mirror", "URL=DIR: read the repository at URL from a local clone (repeatable)")
-	fs.StringVar(&c.configFile, "config", "", "configuration file (default: .gitops.yaml at the repository root)")
-	fs.BoolVar(&c.noColor, "no-color", false, "disable colours")
-	fs.BoolVar(&c.strict, "strict", false, "warnings fail too")
-	fs.Var(&c.rules, "rule", "report only this rule ID (repeatable)")
-	fs.Var(&c.schemaLocs, "schema-location", "a local folder or kubeconform path template of JSON schemas, consulted before the built-in ones (repeatable)")
+func (c *common) register(fs *flag.FlagSet, groups flagGroups) {
+	if groups&outputFlags != 0 {
+		if c.formats == nil {
+			c.formats = report.Formats()
+		}
+		fs.StringVar(&c.format, "format", c.formats[0], "output `format`: "+strings.Join(c.formats, ", "))
+		fs.BoolVar(&c.noColor, "no-color", false, "disable colours (NO_COLOR is honoured too)")
+	} else {
+		c.format = "text"
+	}
+	if groups&sourceFlags != 0 {
+		fs.BoolVar(&c.offline, "offline", false, "never touch the network")
+		fs.Var(&c.mirrors, "mirror", "`URL=DIR`: read the repository at URL from the local clone or bare repository DIR (repeatable)")
+		fs.StringVar(&c.configFile, "config", "", "configuration `file` (default: .gitops.yaml at the repository root)")
+	}
+	if groups&findingFlags != 0 {
+		fs.BoolVar(&c.strict, "strict", false, "warnings fail too (exit 1)")
+		fs.Var(&c.rules, "rule", "report only this rule `ID` (repeatable; see gitops-hook rules)")
+		fs.BoolVar(&c.verbose, "verbose", false, "text output: list every finding (check folds repeated infos of one rule; run shows only the infos of the changed files)")
+		fs.Var(&c.schemaLocs, "schema-location", "JSON schemas for kinds the repository has no CRD for: a `folder` or a kubeconform path template (repeatable)")
+	}
+}
+
+// checkFormat rejects a --format the command does not print.
+func (c *common) checkFormat(env Env, name string) bool {
+	if slices.Contains(c.formats, c.format) || (c.formats == nil && c.format == "text") {
+		return true
+	}
+	fmt.Fprintf(env.Stderr, "gitops-hook %s: unknown --format %q (%s prints %s)\n", name, c.format, name, strings.Join(c.formats, ", "))
+	return false
 }
 
 // schemas builds the schema cache from --schema-location: local folders or
@@ -186,19 +209,6 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
-}
-
-// command sets up a subcommand: its flag set with the common flags, and
-// its usage text.
-func command(name, usage string, env Env) (*flag.FlagSet, *common) {
-	fs := newFlagSet(name, env)
-	c := &common{}
-	c.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, usage+"\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	return fs, c
 }
 
 // parseArgs parses a subcommand's arguments; when done is set the command
@@ -251,25 +261,27 @@ func (c *common) exitFor(ds []diag.Diagnostic) int {
 	return ExitOK
 }
 
-func validFormat(f string) bool {
-	for _, v := range report.Formats() {
-		if v == f {
-			return true
-		}
-	}
-	return false
-}
-
 func runCheck(ctx context.Context, args []string, env Env) int {
-	fs, c := command("check", "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the nearest folder up to the git top-level holding\n.gitops.yaml or applications/overlays, else the git top-level, else the current folder).\n\nExample: gitops-hook check . --format json --mirror ssh://git@github.com/org/gitops-base.git=../gitops-base", env)
+	fs, c := commandWith("check", help{
+		usage: "gitops-hook check [PATH] [flags]",
+		about: `Analyses the working tree of the repository holding PATH (default: the current folder) and
+reports the findings in PATH. The repository root is the nearest folder at or above PATH
+holding .gitops.yaml, else the git top-level (Flux resolves spec.path from there), else PATH.
+Exit 0: no error; 1: at least one error (or warning with --strict); 2: could not run,
+including a PATH with no GitOps layout to analyse.`,
+		examples: []string{
+			"gitops-hook check testdata/demo",
+			"gitops-hook check applications/overlays/staging-cluster --format json",
+			"gitops-hook check --mirror ssh://git@github.com/org/gitops-base.git=../gitops-base --strict",
+			"gitops-hook check --fix      # apply the safe fixes (never a tag, suspend or path change)",
+		}}, env, allCommon)
 	fix := fs.Bool("fix", false, "apply the safe fixes of errors and warnings to the files, as one transaction")
 	force := fs.Bool("force", false, "with --fix: also fix files that have uncommitted changes")
 	pos, code, done := parseArgs(fs, args)
 	if done {
 		return code
 	}
-	if !validFormat(c.format) {
-		fmt.Fprintf(env.Stderr, "gitops-hook: unknown --format %q (want %s)\n", c.format, strings.Join(report.Formats(), ", "))
+	if !c.checkFormat(env, "check") {
 		return ExitUsage
 	}
 	if len(pos) > 1 {
@@ -319,7 +331,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	if ws.Focus != "" {
 		ds = slices.DeleteFunc(slices.Clone(ds), func(d diag.Diagnostic) bool { return !ws.InFocus(d.File) })
 	}
-	if err := report.Write(env.Stdout, c.format, ds, result.Files, report.Options{Color: c.color(env)}); err != nil {
+	if err := report.Write(env.Stdout, c.format, ds, result.Files, report.Options{Color: c.color(env), Fold: !c.verbose}); err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook: writing output: %v\n", err)
 		return ExitUsage
 	}
@@ -392,17 +404,25 @@ func reportInternalErrors(env Env, result *analysis.Result) {
 }
 
 func runRules(args []string, env Env) int {
-	fs := newFlagSet("rules", env)
-	format := fs.String("format", "text", "text or json")
-	if _, err := parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
+	fs, c := commandWith("rules", help{
+		usage:    "gitops-hook rules [--format text|json]",
+		about:    "Lists every rule with its ID, default severity and description. Change a severity with\nrules: in .gitops.yaml, silence one finding with a # gitops:ignore RULE-ID comment.",
+		examples: []string{"gitops-hook rules", "gitops-hook rules --format json"},
+	}, env, outputFlags, "text", "json")
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "gitops-hook rules: unexpected argument %q\n", pos[0])
+		return ExitUsage
+	}
+	if !c.checkFormat(env, "rules") {
 		return ExitUsage
 	}
 	cat := rules.Catalog()
 	sort.SliceStable(cat, func(i, j int) bool { return cat[i].ID < cat[j].ID })
-	if *format == "json" {
+	if c.format == "json" {
 		type jr struct {
 			ID          string `json:"id"`
 			Severity    string `json:"severity"`
@@ -423,7 +443,19 @@ func runRules(args []string, env Env) int {
 	return ExitOK
 }
 
-func runVersion(env Env) int {
+func runVersion(args []string, env Env) int {
+	fs := newFlagSet("version", env)
+	fs.Usage = func() {
+		printHelp(env.Stderr, fs, help{usage: "gitops-hook version", about: "Prints the version, the commit it was built from, and the Go version and platform."})
+	}
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "gitops-hook version: unexpected argument %q\n", pos[0])
+		return ExitUsage
+	}
 	version, commit := "(devel)", "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {

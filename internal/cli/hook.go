@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -43,7 +42,17 @@ func runHook(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook: skipped (%s)\n", why)
 		return ExitOK
 	}
-	flags, c := command("run", "Usage: gitops-hook run [flags]\n\nThe pre-commit hook: analyses the staged content (the git index), reporting the\nfindings in the clusters the staged changes affect.", env)
+	flags, c := commandWith("run", help{
+		usage: "gitops-hook run [flags]",
+		about: `The pre-commit hook: analyses the staged content (the git index, exactly what the commit
+will hold), reporting the findings of the clusters the staged changes affect. It never
+changes the index, the working tree, a stash or a ref. Skip it with GITOPS_HOOK=0 or
+SKIP=gitops-hook. Exit 1 blocks the commit.`,
+		examples: []string{
+			"gitops-hook install          # run it at every commit",
+			"gitops-hook run              # what the next commit would be told",
+			"gitops-hook run --fix        # write the safe fixes to the working tree, then review and git add",
+		}}, env, allCommon)
 	fix := flags.Bool("fix", false, "apply the safe fixes to the working tree (never to the index)")
 	pos, code, done := parseArgs(flags, args)
 	if done {
@@ -54,8 +63,7 @@ func runHook(ctx context.Context, args []string, env Env) int {
 		// reads the whole staged repository regardless.
 		_ = pos
 	}
-	if !validFormat(c.format) {
-		fmt.Fprintf(env.Stderr, "gitops-hook: unknown --format %q (want %s)\n", c.format, strings.Join(report.Formats(), ", "))
+	if !c.checkFormat(env, "run") {
 		return ExitUsage
 	}
 	fail := func(format string, a ...any) int {
@@ -78,12 +86,14 @@ func runHook(ctx context.Context, args []string, env Env) int {
 	// A rename counts once, but both its sides are changed paths.
 	byRoot := map[string][]string{}
 	relevant := map[string]int{}
+	var changed []string
 	for _, ch := range v.Changes() {
 		counted := false
 		for _, p := range []string{ch.Path, ch.OldPath} {
 			if p == "" {
 				continue
 			}
+			changed = append(changed, p)
 			root := stagedRoot(v, p)
 			rel := relTo(root, p)
 			byRoot[root] = append(byRoot[root], rel)
@@ -170,6 +180,9 @@ func runHook(ctx context.Context, args []string, env Env) int {
 		}
 	}
 	opts := report.Options{Color: c.color(env), Summary: hookSummary(all, scope, total)}
+	if !c.verbose {
+		opts.Changed = changed // infos elsewhere in the affected clusters stay quiet
+	}
 	if err := report.Write(env.Stdout, c.format, all, files, opts); err != nil {
 		return fail("writing output: %v", err)
 	}
@@ -286,16 +299,22 @@ func runInstall(args []string, env Env, uninstall bool) int {
 	}
 	fs := newFlagSet(name, env)
 	force := false
+	h := help{usage: "gitops-hook uninstall",
+		about: "Removes the pre-commit hook gitops-hook installed and restores, byte for byte, the hook it chained."}
 	if !uninstall {
-		fs.BoolVar(&force, "force", false, "chain an existing pre-commit hook that is not gitops-hook's")
+		fs.BoolVar(&force, "force", false, "also chain a pre-commit hook that another tool installed in .git/hooks")
+		h = help{usage: "gitops-hook install [--force]",
+			about: `Installs the pre-commit hook in the hooks folder git uses (core.hooksPath honoured). An
+existing hook (openCenter's own, in .opencenter/hooks) is chained, never replaced. The hook
+runs the binary it was installed from; GITOPS_HOOK_BIN overrides it at commit time.`,
+			examples: []string{"gitops-hook install", "GITOPS_HOOK=0 git commit ...   # skip it once"}}
 	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	fs.Usage = func() { printHelp(env.Stderr, fs, h) }
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
 	}
+	var err error
 	if len(pos) > 0 {
 		fmt.Fprintf(env.Stderr, "gitops-hook %s: unexpected argument %q\n", name, pos[0])
 		return ExitUsage

@@ -44,7 +44,17 @@ func printFindings(w io.Writer, title string, ds []diag.Diagnostic) {
 }
 
 func runPromote(ctx context.Context, args []string, env Env) int {
-	fs, c := command("promote", "Usage: gitops-hook promote SERVICE --from CLUSTER --to CLUSTER [--dry-run] [--force]", env)
+	fs, c := commandWith("promote", help{
+		usage: "gitops-hook promote SERVICE --from CLUSTER --to CLUSTER [--dry-run] [--force]",
+		about: `Copies a service's overlay (applications/overlays/FROM/services/SERVICE/) to the next
+environment, with its Flux Kustomizations, sources and dependsOn, rewritten for TO. Files
+TO marks as its own (# gitops:env-local, or envLocal: in .gitops.yaml) are kept. TO keeps
+the base tag it pins. The result is analysed first: nothing is written when it adds
+errors (unless --force), nor over uncommitted changes (unless --force).`,
+		examples: []string{
+			"gitops-hook promote gateway-api --from staging-cluster --to prod-cluster --dry-run",
+			"gitops-hook promote cert-manager --from dev-cluster --to staging-cluster",
+		}}, env, sourceFlags|outputFlags, "text", "json")
 	from := fs.String("from", "", "environment (cluster) to promote from")
 	to := fs.String("to", "", "environment (cluster) to promote to")
 	dry := fs.Bool("dry-run", false, "print the unified diff instead of writing")
@@ -63,8 +73,8 @@ func runPromote(ctx context.Context, args []string, env Env) int {
 	if *from == "" || *to == "" {
 		return fail("--from and --to are required")
 	}
-	if c.format != "text" && c.format != "json" {
-		return fail("--format %s: promote prints text or json", c.format)
+	if !c.checkFormat(env, "promote") {
+		return ExitUsage
 	}
 	ws, err := c.open(env, "")
 	if err != nil {
@@ -175,7 +185,18 @@ func jsonDiags(ds []diag.Diagnostic) any {
 }
 
 func runPin(ctx context.Context, args []string, env Env) int {
-	fs, c := command("pin", "Usage: gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject] [--dry-run] [--force]\n\nSOURCE is a GitRepository name or a repository URL (all its sources).", env)
+	fs, c := commandWith("pin", help{
+		usage: "gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject] [--dry-run] [--force]",
+		about: `Moves the tag a GitRepository pins (spec.ref.tag), keeping comments and layout. SOURCE is a
+GitRepository name or a repository URL (then every source of it). --previous and --next
+follow the repository's tag history and skip rejected tags. Every Kustomization reading
+the new tag is analysed first: nothing is written when it adds errors (unless --force),
+nor over uncommitted changes (unless --force).`,
+		examples: []string{
+			"gitops-hook pin opencenter-cert-manager --cluster dev-cluster --previous --dry-run",
+			"gitops-hook pin opencenter-gateway-api --tag 2026.02 --cluster staging-cluster",
+			"gitops-hook pin opencenter-cert-manager --cluster dev-cluster --previous --reject",
+		}}, env, sourceFlags|outputFlags, "text", "json")
 	prev := fs.Bool("previous", false, "pin the tag before the current one")
 	next := fs.Bool("next", false, "pin the tag after the current one")
 	tag := fs.String("tag", "", "pin this tag")
@@ -203,8 +224,8 @@ func runPin(ctx context.Context, args []string, env Env) int {
 	if n != 1 {
 		return fail("give exactly one of --previous, --next, --tag T")
 	}
-	if c.format != "text" && c.format != "json" {
-		return fail("--format %s: pin prints text or json", c.format)
+	if !c.checkFormat(env, "pin") {
+		return ExitUsage
 	}
 	ws, err := c.open(env, "")
 	if err != nil {
@@ -235,7 +256,15 @@ func runPin(ctx context.Context, args []string, env Env) int {
 }
 
 func runDiff(ctx context.Context, args []string, env Env) int {
-	fs, c := command("diff", "Usage: gitops-hook diff [A B] [--format text|json]\n\nWith A and B: per service, the files that differ, the tags each pins, and services in only one.\nWithout: every service by every environment.", env)
+	fs, c := commandWith("diff", help{
+		usage: "gitops-hook diff [A B] [flags]",
+		about: `Compares environments. With two clusters A and B: per service, the files that differ,
+the tags each pins, and the services in only one. Without: the matrix of every service by
+every environment, each cell against the environment before it.`,
+		examples: []string{
+			"gitops-hook diff",
+			"gitops-hook diff staging-cluster prod-cluster --format json",
+		}}, env, sourceFlags|outputFlags, "text", "json")
 	pos, code, done := parseArgs(fs, args)
 	if done {
 		return code
@@ -247,8 +276,8 @@ func runDiff(ctx context.Context, args []string, env Env) int {
 	if len(pos) != 0 && len(pos) != 2 {
 		return fail("want two environments or none, got %d", len(pos))
 	}
-	if c.format != "text" && c.format != "json" {
-		return fail("--format %s: diff prints text or json", c.format)
+	if !c.checkFormat(env, "diff") {
+		return ExitUsage
 	}
 	ws, err := c.open(env, "")
 	if err != nil {

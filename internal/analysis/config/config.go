@@ -19,16 +19,22 @@ const FileName = ".gitops.yaml"
 
 // Config is the parsed configuration.
 type Config struct {
-	Environments []string                 `yaml:"environments"`
-	Mirrors      map[string]string        `yaml:"mirrors"`
-	Rules        map[string]string        `yaml:"rules"`
-	Ignore       []string                 `yaml:"ignore"`
-	RejectedTags map[string][]string      `yaml:"rejectedTags"`
-	EnvLocal     []string                 `yaml:"envLocal"`
-	Severities   map[string]diag.Severity `yaml:"-"`
-	ignoreREs    []*regexp.Regexp
-	file         string
-	pos          map[string]*yaml.Node // key paths to their nodes, for errors
+	Environments []string            `yaml:"environments"`
+	Mirrors      map[string]string   `yaml:"mirrors"`
+	Rules        map[string]string   `yaml:"rules"`
+	Ignore       []string            `yaml:"ignore"`
+	RejectedTags map[string][]string `yaml:"rejectedTags"`
+	EnvLocal     []string            `yaml:"envLocal"`
+	// Schemas are JSON schema catalogs for the kinds neither the built-in
+	// schemas nor the repository's CRDs know: a folder (relative to the
+	// repository root, or absolute) in the CRDs-catalog layout
+	// GROUP/KIND_VERSION.json, a path template, or a URL template such as
+	// https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json
+	Schemas    []string                 `yaml:"schemas"`
+	Severities map[string]diag.Severity `yaml:"-"`
+	ignoreREs  []*regexp.Regexp
+	file       string
+	pos        map[string]*yaml.Node // key paths to their nodes, for errors
 }
 
 // Error is a mistake in the configuration file, with its place.
@@ -219,6 +225,13 @@ func (c *Config) init(file string, ruleIDs []string) error {
 		}
 		c.Severities[id] = s
 	}
+	for i, e := range c.Schemas {
+		if err := checkSchemaEntry(e); err != nil {
+			at := &Error{File: file, Msg: fmt.Sprintf("schemas: %q: %v", e, err)}
+			at.Line, at.Col = c.Place(fmt.Sprintf("schemas[%d]", i))
+			return at
+		}
+	}
 	for i, g := range c.Ignore {
 		re, err := GlobRegexp(g)
 		if err != nil {
@@ -227,6 +240,26 @@ func (c *Config) init(file string, ruleIDs []string) error {
 			return e
 		}
 		c.ignoreREs = append(c.ignoreREs, re)
+	}
+	return nil
+}
+
+// IsSchemaURL reports whether a schemas entry is a URL template rather
+// than a folder.
+func IsSchemaURL(e string) bool {
+	return strings.HasPrefix(e, "http://") || strings.HasPrefix(e, "https://") || strings.HasPrefix(e, "file://")
+}
+
+func checkSchemaEntry(e string) error {
+	switch {
+	case strings.TrimSpace(e) == "":
+		return fmt.Errorf("empty entry")
+	case IsSchemaURL(e) && !strings.Contains(e, "{{"):
+		return fmt.Errorf("a URL needs a template naming the kind, such as .../{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json")
+	case strings.Contains(e, "://") && !IsSchemaURL(e):
+		return fmt.Errorf("only http://, https:// and file:// URLs are read")
+	case strings.Count(e, "{{") != strings.Count(e, "}}"):
+		return fmt.Errorf("unbalanced {{ }} in the template")
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -100,6 +101,9 @@ func scanPlain(src fs.FS, dir string, maxBytes int64) (resources, problems []str
 		data, err := readCapped(src, p, maxBytes)
 		if err != nil {
 			return err
+		}
+		if e := yamlfile.CheckAliases(data, yamlfile.MaxAliasNodes); e != nil {
+			return &FileError{File: p, Err: e} // decoding it below would expand it
 		}
 		if !isKubernetesYAML(data) {
 			problems = append(problems, p)

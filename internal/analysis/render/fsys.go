@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 )
 
@@ -125,6 +126,11 @@ func (l *lazyFS) ensure(p string) error {
 		return l.fail(err)
 	}
 	l.closure = append(l.closure, closureEntry{path: r, kind: seenFile, sum: sha256.Sum256(data)})
+	// kustomize expands aliases as soon as it reads a file (kyaml
+	// DeAnchor), before any limit of its own: an alias bomb must not reach it.
+	if e := yamlfile.CheckAliases(data, yamlfile.MaxAliasNodes); e != nil {
+		return l.fail(&FileError{File: r, Err: e})
+	}
 	if isKustomizationFile(r) {
 		if l.shared && setsOpenAPI(data) {
 			l.needExclusive = true
@@ -171,8 +177,13 @@ func (l *lazyFS) ensureTree(p string) error {
 // readCapped reads a file but refuses anything over max bytes, so a stray
 // 50 MB file becomes an error naming it rather than an allocation.
 func readCapped(src fs.FS, name string, max int64) ([]byte, error) {
+	info, err := fs.Stat(src, name)
+	if err == nil && info.Size() > max {
+		// Refused before opening: opening a staged blob loads it whole.
+		return nil, &FileError{File: name, Err: fmt.Errorf("file is larger than %d bytes", max)}
+	}
 	if rf, ok := src.(fs.ReadFileFS); ok {
-		if info, err := fs.Stat(src, name); err == nil && info.Size() <= max {
+		if err == nil {
 			data, err := rf.ReadFile(name)
 			if err != nil {
 				return nil, &FileError{File: name, Err: err}

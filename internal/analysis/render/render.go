@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -88,25 +89,47 @@ type Limits struct {
 	MaxFiles     int   // files read per build
 	MaxObjects   int   // objects rendered per build
 	MaxCache     int   // cached results kept
+	// BuildTimeout bounds one build, its wait for other builds included.
+	// kustomize cannot be interrupted: a build still running then is
+	// abandoned, finishes in the background, and the caller gets an error.
+	BuildTimeout time.Duration
+	// MaxAbandoned is how many abandoned builds may still be running
+	// before new builds are refused instead of started, so that hostile
+	// input cannot pile up work the caller has stopped waiting for.
+	MaxAbandoned int
 }
 
 // DefaultLimits are generous for real repositories and small enough that a
-// hostile one cannot exhaust memory.
+// hostile one cannot exhaust memory. Real builds take well under a second.
 func DefaultLimits() Limits {
-	return Limits{MaxFileBytes: 8 << 20, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 512}
+	return Limits{MaxFileBytes: 8 << 20, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 512,
+		BuildTimeout: 30 * time.Second, MaxAbandoned: 2}
 }
 
-// Renderer serialises builds (kustomize keeps global OpenAPI state and is
-// not safe to run concurrently) and caches results by the content of the
-// files each build read.
+// Renderer runs builds in parallel (at most one per CPU), except that a
+// build whose kustomizations set a custom OpenAPI schema (global state in
+// kustomize) runs alone, and caches results by the content of the files
+// each build read.
+//
+// Every build runs under Limits.BuildTimeout in a goroutine of its own.
+// When the deadline passes first, Render returns a "took longer than"
+// error and the build is abandoned: it gives its CPU slot back (so later
+// builds start) but keeps its share of the gate until it ends (it still
+// reads kustomize's global state). A build that must run alone waits for
+// the gate under its own deadline and gives up instead of blocking the
+// builds behind it, and new builds are refused while Limits.MaxAbandoned
+// abandoned builds still run. One stuck build thus costs one CPU and its
+// bounded input, never a hang.
 type Renderer struct {
-	slowOnly bool          // tests compare the fast path with kustomize
-	sem      chan struct{} // bounds concurrent builds; a context can abandon the wait
-	gate     sync.RWMutex  // shared by ordinary builds, exclusive for custom OpenAPI
-	limits   Limits
-	mu       sync.Mutex // guards cache and order
-	cache    map[[32]byte]*cacheEntry
-	order    [][32]byte // insertion order, for eviction
+	slowOnly    bool          // tests compare the fast path with kustomize
+	beforeBuild func(Request) // tests make a build slow
+	sem         chan struct{} // bounds concurrent builds; a context can abandon the wait
+	gate        gate          // shared by ordinary builds, exclusive for custom OpenAPI
+	limits      Limits
+	mu          sync.Mutex // guards cache, order and abandoned
+	cache       map[[32]byte]*cacheEntry
+	order       [][32]byte // insertion order, for eviction
+	abandoned   int        // builds past their deadline still running
 }
 
 type cacheEntry struct {
@@ -119,45 +142,179 @@ func New() *Renderer { return NewWithLimits(DefaultLimits()) }
 
 // NewWithLimits returns a Renderer with the given limits.
 func NewWithLimits(l Limits) *Renderer {
+	if l.BuildTimeout <= 0 {
+		l.BuildTimeout = DefaultLimits().BuildTimeout
+	}
+	if l.MaxAbandoned <= 0 {
+		l.MaxAbandoned = 1
+	}
 	return &Renderer{sem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))), limits: l, cache: map[[32]byte]*cacheEntry{}}
 }
 
-// Render builds req. It is safe for concurrent use: builds run in parallel,
-// except that a build whose kustomizations set a custom OpenAPI schema
-// (kustomize keeps it in global state) runs alone. It returns early with
-// ctx's error only while waiting; a build that has started runs to
-// completion.
+// flight is one build running in its goroutine.
+type flight struct {
+	mu        sync.Mutex
+	done      chan struct{}
+	building  bool // running kustomize, not waiting for the gate
+	abandoned bool // the caller stopped waiting
+	timedOut  bool // ... because the deadline passed
+	counted   bool // ... while building: counted in Renderer.abandoned
+	res       Result
+}
+
+// Render builds req. It is safe for concurrent use. It returns ctx's error
+// when ctx ends first, and a "took longer than" error when the build
+// outlives Limits.BuildTimeout.
 func (r *Renderer) Render(ctx context.Context, req Request) Result {
 	select {
 	case r.sem <- struct{}{}:
 	case <-ctx.Done():
 		return Result{Err: ctx.Err()}
 	}
-	defer func() { <-r.sem }()
-
 	key, err := requestKey(req)
 	if err != nil {
+		<-r.sem
 		return Result{Err: err}
 	}
 	r.mu.Lock()
 	e, ok := r.cache[key]
+	stuck := r.abandoned
 	r.mu.Unlock()
 	if ok && stillValid(req.FS, e.closure, r.limits) {
+		<-r.sem
 		return copyResult(e.result)
 	}
-	r.gate.RLock()
-	res, closure, exclusive := r.build(req, false)
-	r.gate.RUnlock()
-	if exclusive {
-		r.gate.Lock()
-		res, closure, _ = r.build(req, true)
-		openapi.ResetOpenAPI()
-		r.gate.Unlock()
+	if stuck >= r.limits.MaxAbandoned {
+		<-r.sem
+		return Result{Err: fmt.Errorf("not built: %d earlier builds took longer than %s and are still running", stuck, seconds(r.limits.BuildTimeout))}
 	}
-	r.mu.Lock()
-	r.store(key, &cacheEntry{closure: closure, result: res})
-	r.mu.Unlock()
-	return copyResult(res)
+
+	bctx, cancel := context.WithTimeout(ctx, r.limits.BuildTimeout)
+	defer cancel()
+	f := &flight{done: make(chan struct{})}
+	go r.run(bctx, req, key, f)
+	select {
+	case <-f.done:
+		<-r.sem
+		return copyResult(f.res)
+	case <-bctx.Done():
+	}
+	f.mu.Lock()
+	select {
+	case <-f.done: // finished as the deadline passed
+		f.mu.Unlock()
+		<-r.sem
+		return copyResult(f.res)
+	default:
+	}
+	f.abandoned, f.timedOut, f.counted = true, ctx.Err() == nil, f.building
+	building := f.building
+	if building {
+		r.mu.Lock()
+		r.abandoned++
+		r.mu.Unlock()
+	}
+	f.mu.Unlock()
+	<-r.sem
+	if ctx.Err() != nil {
+		return Result{Err: ctx.Err()}
+	}
+	return timeoutResult(req, building, r.limits.BuildTimeout)
+}
+
+// timeoutResult is what a caller gets for a build it stopped waiting for.
+func timeoutResult(req Request, building bool, d time.Duration) Result {
+	if !building {
+		return Result{Err: fmt.Errorf("not built: waited longer than %s for other builds to finish (a kustomization that sets a custom OpenAPI schema is built alone)", seconds(d))}
+	}
+	return Result{Err: fmt.Errorf("the build took longer than %s and was abandoned; look for very large, deeply nested or numerous files under %s", seconds(d), cleanPath(req.Path))}
+}
+
+func seconds(d time.Duration) string {
+	if d%time.Second == 0 {
+		return fmt.Sprintf("%d s", d/time.Second)
+	}
+	return d.String()
+}
+
+// run builds req for Render and, unless the wait for the gate was given
+// up, caches the result (also when the caller's context ended: the result
+// is as valid as ever); a build that outlived its deadline is cached as
+// the timeout its caller reported, so that the same content gets the same
+// finding at once next time instead of another abandoned build.
+func (r *Renderer) run(ctx context.Context, req Request, key [32]byte, f *flight) {
+	var res Result
+	var closure []closureEntry
+	store := false
+	defer func() {
+		if p := recover(); p != nil {
+			res, store = Result{Err: fmt.Errorf("kustomize build of %s panicked: %v", req.Path, p)}, false
+		}
+		// Cached before the caller hears of it, so that its next request
+		// is a hit.
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.res = res
+		defer close(f.done)
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if f.counted {
+			r.abandoned--
+		}
+		if !store {
+			return
+		}
+		if f.timedOut {
+			res = timeoutResult(req, true, r.limits.BuildTimeout)
+		}
+		r.store(key, &cacheEntry{closure: closure, result: res})
+	}()
+	// building reports whether the build may start, and says so.
+	building := func(on bool) bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.building = on && !f.abandoned
+		return f.building
+	}
+	gaveUp := func() {
+		res = timeoutResult(req, false, r.limits.BuildTimeout)
+		if !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			res = Result{Err: ctx.Err()}
+		}
+	}
+	if err := r.gate.acquire(ctx, false); err != nil {
+		gaveUp()
+		return
+	}
+	if !building(true) {
+		r.gate.release(false)
+		return
+	}
+	exclusive := false
+	func() {
+		defer r.gate.release(false)
+		if r.beforeBuild != nil {
+			r.beforeBuild(req)
+		}
+		res, closure, exclusive = r.build(req, false)
+	}()
+	if exclusive {
+		building(false)
+		if err := r.gate.acquire(ctx, true); err != nil {
+			gaveUp()
+			return
+		}
+		if !building(true) {
+			r.gate.release(true)
+			return
+		}
+		func() {
+			defer r.gate.release(true)
+			defer openapi.ResetOpenAPI()
+			res, closure, _ = r.build(req, true)
+		}()
+	}
+	store = true
 }
 
 func (r *Renderer) store(key [32]byte, e *cacheEntry) {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
@@ -557,4 +558,134 @@ func TestParallelRendersWithOpenAPI(t *testing.T) {
 		}
 	}
 	wg.Wait()
+}
+
+// TestAliasBombRefused: a listed file whose aliases would expand to
+// hundreds of millions of nodes fails the build, naming the file, before
+// kustomize (which expands aliases as it reads) sees it; whatever its name.
+func TestAliasBombRefused(t *testing.T) {
+	bomb := "apiVersion: example.com/v1\nkind: Laughs\nmetadata:\n  name: lol\nspec:\n  l0: &l0 [a, a, a, a, a, a, a, a, a]\n"
+	for i := 1; i < 10; i++ {
+		bomb += fmt.Sprintf("  l%d: &l%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*l%d, ", i-1), 9), ", "))
+	}
+	for _, name := range []string{"bomb.yaml", "bomb.txt"} {
+		fsys := fstest.MapFS{
+			"app/kustomization.yaml": file("resources:\n- " + name + "\n"),
+			"app/" + name:            file(bomb),
+		}
+		r := New()
+		r.slowOnly = true
+		res := r.Render(context.Background(), Request{FS: fsys, Path: "app"})
+		if res.Err == nil || !strings.Contains(res.Err.Error(), "aliases expand to more than") {
+			t.Fatalf("%s: err = %v", name, res.Err)
+		}
+		if res.ErrFile != "app/"+name {
+			t.Errorf("ErrFile = %q", res.ErrFile)
+		}
+	}
+}
+
+// TestBuildDeadline: a build that outlives the deadline is abandoned with
+// a "took longer than" error; builds beside it and after it still run, one
+// that must run alone gives up waiting instead of blocking the others, and
+// new builds are refused while too many abandoned builds still run.
+func TestBuildDeadline(t *testing.T) {
+	fsys := fixture()
+	fsys["openapi/kustomization.yaml"] = file("resources:\n  - cm.yaml\nopenapi:\n  version: v1.21.2\n")
+	fsys["openapi/cm.yaml"] = configMap("o")
+	lim := DefaultLimits()
+	lim.BuildTimeout = 200 * time.Millisecond
+	lim.MaxAbandoned = 2
+	r := NewWithLimits(lim)
+	r.slowOnly = true
+	release := make(chan struct{})
+	r.beforeBuild = func(req Request) {
+		if strings.HasPrefix(req.Path, "apps/bare") {
+			<-release // a build that does not end on its own
+		}
+	}
+	defer close(release)
+
+	res := r.Render(context.Background(), Request{FS: fsys, Path: "apps/bare"})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "took longer than 200ms") {
+		t.Fatalf("stuck build: err = %v", res.Err)
+	}
+	if res := r.Render(context.Background(), Request{FS: fsys, Path: "apps/plain"}); res.Err != nil || len(res.Objects) == 0 {
+		t.Fatalf("build after an abandoned one: %v, %d objects", res.Err, len(res.Objects))
+	}
+	// The abandoned build keeps its share of the gate: a build that needs
+	// it alone gives up waiting, and later shared builds still run.
+	res = r.Render(context.Background(), Request{FS: fsys, Path: "openapi"})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "waited longer than") {
+		t.Fatalf("exclusive build behind an abandoned one: err = %v", res.Err)
+	}
+	if res := r.Render(context.Background(), Request{FS: fsys, Path: "apps/gen"}); res.Err != nil {
+		t.Fatalf("shared build after an exclusive one gave up: %v", res.Err)
+	}
+	// A second stuck build reaches MaxAbandoned: the next one is refused.
+	if res := r.Render(context.Background(), Request{FS: fsys, Path: "apps/bare/sub"}); res.Err == nil {
+		t.Fatal("second stuck build: no error")
+	}
+	res = r.Render(context.Background(), Request{FS: fsys, Path: "apps/ns"})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "2 earlier builds took longer than") {
+		t.Fatalf("build with two abandoned ones running: err = %v", res.Err)
+	}
+}
+
+// TestAbandonedBuildEnds: once an abandoned build ends, the gate and the
+// budget of abandoned builds are free again, and its content is answered
+// from the cache with the same timeout, not built again.
+func TestAbandonedBuildEnds(t *testing.T) {
+	fsys := fixture()
+	fsys["openapi/kustomization.yaml"] = file("resources:\n  - cm.yaml\nopenapi:\n  version: v1.21.2\n")
+	fsys["openapi/cm.yaml"] = configMap("o")
+	lim := DefaultLimits()
+	lim.BuildTimeout = 200 * time.Millisecond
+	lim.MaxAbandoned = 1
+	r := NewWithLimits(lim)
+	r.slowOnly = true
+	release := make(chan struct{})
+	var builds sync.WaitGroup
+	var mu sync.Mutex
+	bareBuilds := 0
+	r.beforeBuild = func(req Request) {
+		if req.Path == "apps/bare" {
+			mu.Lock()
+			bareBuilds++
+			mu.Unlock()
+			<-release
+			builds.Done()
+		}
+	}
+	builds.Add(1)
+	if res := r.Render(context.Background(), Request{FS: fsys, Path: "apps/bare"}); res.Err == nil {
+		t.Fatal("stuck build: no error")
+	}
+	close(release)
+	builds.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for {
+		r.mu.Lock()
+		n := r.abandoned
+		r.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal("the abandoned build is still counted")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if res := r.Render(context.Background(), Request{FS: fsys, Path: "openapi"}); res.Err != nil {
+		t.Fatalf("exclusive build after the abandoned one ended: %v", res.Err)
+	}
+	res := r.Render(context.Background(), Request{FS: fsys, Path: "apps/bare"})
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "took longer than") {
+		t.Fatalf("same content again: err = %v", res.Err)
+	}
+	if bareBuilds != 1 {
+		t.Errorf("built %d times, want once (then cached)", bareBuilds)
+	}
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
@@ -45,6 +46,9 @@ type Context struct {
 	// reported (the hook's scope); the costly checks (rendering,
 	// environment comparison) skip the others.
 	Reported func(cluster string) bool
+	// ValidateTimeout bounds the schema validation of rendered objects;
+	// 0: DefaultValidateTimeout.
+	ValidateTimeout time.Duration
 
 	out         []diag.Diagnostic
 	errs        []error

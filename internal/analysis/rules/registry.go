@@ -18,6 +18,7 @@ func Catalog() []Info {
 	return []Info{
 		{"yaml/syntax", diag.Error, "a YAML document does not parse", ""},
 		{"yaml/duplicate-key", diag.Error, "a mapping repeats a key", ""},
+		{"yaml/alias-expansion", diag.Error, "a file's YAML aliases expand to more than 100,000 nodes (an alias bomb); the file is refused unread", ""},
 
 		{"kustomize/missing-file", diag.Error, "a resources, components, patches or generator entry names nothing that exists", ""},
 		{"kustomize/outside-root", diag.Error, "an entry resolves outside the repository (or outside the base tree)", ""},
@@ -44,6 +45,7 @@ func Catalog() []Info {
 		{"flux/suspended", diag.Warning, "suspend: true is committed", "set suspend: false"},
 		{"flux/git-url", diag.Error, "a GitRepository url is not http://, https:// or ssh://", ""},
 		{"flux/helmrelease-chart", diag.Error, "a HelmRelease has both or neither of chart and chartRef", ""},
+		{"flux/duplicate-object", diag.Error, "two Flux Kustomizations of one cluster render the same object (kind, namespace, name), so they take turns owning it and pruning either deletes it", "point spec.path at the intended sub-folder"},
 
 		{"tag/not-a-string", diag.Error, "ref.tag is an unquoted number", "quote it"},
 		{"tag/unpinned", diag.Warning, "a GitRepository for another repository follows a branch or has no ref", "pin the newest tag"},

@@ -94,6 +94,10 @@ func (v *View) Read(p string) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: path leaves the repository", p)
 	}
+	// Stat before opening: opening a staged blob loads it whole.
+	if fi, err := fs.Stat(v.FS, c); err == nil && !fi.IsDir() && fi.Size() > MaxFileSize {
+		return nil, fmt.Errorf("%s: %w: %.1f MB, above the %d MB limit", c, ErrTooLarge, float64(fi.Size())/1e6, MaxFileSize>>20)
+	}
 	f, err := v.FS.Open(c)
 	if err != nil {
 		return nil, err

@@ -54,6 +54,18 @@ func Parse(path string, src []byte) *File {
 	}
 	f.decode()
 	for _, d := range f.Docs {
+		if e := checkDocAliases(d.Root, MaxAliasNodes); e != nil {
+			// Refused: every consumer would expand what callers read.
+			f.Docs = nil
+			f.Diags = append(f.Diags, diag.Diagnostic{
+				Rule: RuleAliasExpansion, Severity: diag.Error, File: path,
+				Range:   f.LineRange(e.Line),
+				Message: "file is not analysed: " + e.Error(),
+			})
+			return f
+		}
+	}
+	for _, d := range f.Docs {
 		f.checkDuplicates(d.Root)
 	}
 	return f

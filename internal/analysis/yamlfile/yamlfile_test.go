@@ -3,6 +3,8 @@ package yamlfile
 import (
 	"strings"
 	"testing"
+
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // span returns the source text a node's range covers.
@@ -99,9 +101,14 @@ func TestAliasBombIsNotExpanded(t *testing.T) {
 		p := string(c - 1)
 		b.WriteString(string(c) + ": &" + string(c) + " [*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + "]\n")
 	}
-	f := Parse("bomb.yaml", []byte(b.String()))
+	// Parse refuses the file (TestParseRefusesAliasBomb): walk the nodes
+	// the decoder makes.
+	var root yaml.Node
+	if err := yaml.Unmarshal([]byte(b.String()), &root); err != nil {
+		t.Fatal(err)
+	}
 	n := 0
-	Walk(f.Docs[0].Root, func(*Node) { n++ })
+	Walk(&root, func(*Node) { n++ })
 	if n > 1000 {
 		t.Errorf("walk visited %d nodes: aliases were expanded", n)
 	}
