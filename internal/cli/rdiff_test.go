@@ -55,7 +55,7 @@ func (f *fleet) diff(args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
-type rdiffReport struct {
+type renderedReport struct {
 	Clusters []struct {
 		Cluster string `json:"cluster"`
 		Objects []struct {
@@ -86,13 +86,13 @@ type rdiffReport struct {
 }
 
 // changes lists "cluster: change Kind ns/name" for every object reported.
-func (f *fleet) changes(args ...string) ([]string, *rdiffReport) {
+func (f *fleet) changes(args ...string) ([]string, *renderedReport) {
 	f.t.Helper()
 	code, out, errOut := f.diff(append(args, "--format", "json")...)
 	if code != 0 {
 		f.t.Fatalf("exit %d\n%s", code, errOut)
 	}
-	var rep rdiffReport
+	var rep renderedReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		f.t.Fatalf("%v\n%s", err, out)
 	}

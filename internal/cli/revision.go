@@ -2,18 +2,12 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"sync"
-
-	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
 	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
@@ -25,9 +19,6 @@ func (c *common) registerSourceFlags(fs *flag.FlagSet) {
 	c.register(fs, sourceFlags)
 	fs.BoolVar(&c.noColor, "no-color", false, "disable colours (NO_COLOR is honoured too)")
 }
-
-// ErrUnknownRevision is returned for a revision git does not know.
-var ErrUnknownRevision = errors.New("unknown revision")
 
 // repoState is the repository as one revision, the index or the working
 // tree has it.
@@ -51,45 +42,13 @@ func stateOf(ws *workspace.Workspace, staged bool, rev string) (*repoState, erro
 		}
 		return &repoState{label: "index", fsys: subFS(v, filepath.ToSlash(rel))}, nil
 	case rev != "":
-		fsys, err := revisionFS(ws.Root, rev)
+		fsys, err := gitview.Revision(ws.Root, rev)
 		if err != nil {
 			return nil, err
 		}
 		return &repoState{label: rev, fsys: fsys}, nil
 	}
 	return &repoState{label: "working tree", fsys: ws.FS()}, nil
-}
-
-// revisionFS reads the tree of a revision (anything go-git resolves:
-// HEAD~1, a branch, a tag, a hash) below the repository root.
-func revisionFS(root, rev string) (fs.FS, error) {
-	loc, err := gitview.Locate(root)
-	if err != nil {
-		return nil, fmt.Errorf("--revision %s: %w", rev, err)
-	}
-	repo, err := git.PlainOpenWithOptions(loc.Root, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
-	if err != nil {
-		return nil, fmt.Errorf("--revision %s: %s: %w", rev, loc.Root, err)
-	}
-	h, err := repo.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return nil, fmt.Errorf("%w %q in %s: %v (a shallow clone may not have it: git fetch --unshallow)", ErrUnknownRevision, rev, loc.Root, err)
-	}
-	commit, err := repo.CommitObject(*h)
-	if err != nil {
-		return nil, fmt.Errorf("%w %q: %v (a shallow clone may not have it: git fetch --unshallow)", ErrUnknownRevision, rev, err)
-	}
-	tree, err := commit.Tree()
-	if err != nil {
-		return nil, fmt.Errorf("revision %s: %w", rev, err)
-	}
-	rel, err := filepath.Rel(loc.Root, root)
-	if err == nil && rel != "." {
-		if tree, err = tree.Tree(filepath.ToSlash(rel)); err != nil {
-			return nil, fmt.Errorf("revision %s has no folder %s: %w", rev, rel, err)
-		}
-	}
-	return gitsrc.NewTreeFS(tree, commit.Committer.When, &sync.Mutex{}), nil
 }
 
 // loadState builds the model of the repository in one state.

@@ -121,3 +121,23 @@ func TestMaskDockerConfig(t *testing.T) {
 		t.Errorf("Mask changed the original object")
 	}
 }
+
+// A .sourceignore too large to be real fails the build with its name,
+// rather than being read.
+func TestHugeSourceIgnore(t *testing.T) {
+	fsys := fstest.MapFS{
+		"applications/overlays/dev/kustomization.yaml": file("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ./flux.yaml\n"),
+		"applications/overlays/dev/flux.yaml":          file(strings.NewReplacer("NAME", "app", "PATH", "app").Replace(fluxKustomization)),
+		"apps/app/configmap.yaml":                      file("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n"),
+		"apps/.sourceignore":                           file(strings.Repeat("*.tmp\n", 300000)),
+	}
+	snap := snapshot(t, fsys)
+	k, err := build.Find(build.List(snap), "app", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := build.New(snap, build.Options{}).Build(context.Background(), k)
+	if r.Err == nil || !strings.Contains(r.Err.Message, "apps/.sourceignore") {
+		t.Errorf("huge .sourceignore: %+v", r.Err)
+	}
+}

@@ -32,6 +32,10 @@ var (
 
 const sourceIgnoreFile = ".sourceignore"
 
+// maxIgnoreFile bounds a .sourceignore: a hostile one must not exhaust
+// memory or make every path match thousands of patterns.
+const maxIgnoreFile = 1 << 20
+
 type ignoreKey struct {
 	v      *view.View
 	ignore string
@@ -90,6 +94,9 @@ func loadIgnore(fsys fs.FS, spec string) (gitignore.Matcher, error) {
 		}
 		if d.Name() != sourceIgnoreFile || !d.Type().IsRegular() {
 			return nil
+		}
+		if info, err := d.Info(); err == nil && info.Size() > maxIgnoreFile {
+			return fmt.Errorf("%s: %d bytes, more than the %d an ignore file may have", p, info.Size(), maxIgnoreFile)
 		}
 		data, err := fs.ReadFile(fsys, p)
 		if err != nil {
