@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // testClient is a small JSON-RPC client for in-process tests: it speaks to
@@ -536,6 +538,132 @@ func offsetUTF16(text string, p lspPos) int {
 		}
 	}
 	return len(text)
+}
+
+// addHello lays testdata/lsp/hello.txtar over a copy of the demo.
+func addHello(t *testing.T, root string) {
+	t.Helper()
+	a, err := txtar.ParseFile(filepath.Join("..", "..", "testdata", "lsp", "hello.txtar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range a.Files {
+		p := filepath.Join(root, filepath.FromSlash(f.Name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// applyEdit applies a workspace edit as an editor does: to the open
+// buffers (sent as incremental changes) and to the disk for the others.
+func (c *testClient) applyEdit(raw json.RawMessage) {
+	c.t.Helper()
+	var e struct {
+		DocumentChanges []json.RawMessage `json:"documentChanges"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		c.t.Fatal(err)
+	}
+	var disk []json.RawMessage
+	for _, dc := range e.DocumentChanges {
+		var op struct {
+			Kind         string `json:"kind"`
+			TextDocument struct {
+				URI     string `json:"uri"`
+				Version *int32 `json:"version"`
+			} `json:"textDocument"`
+			Edits []struct {
+				Range   lspRange `json:"range"`
+				NewText string   `json:"newText"`
+			} `json:"edits"`
+		}
+		if err := json.Unmarshal(dc, &op); err != nil {
+			c.t.Fatal(err)
+		}
+		p := ""
+		if op.Kind == "" {
+			abs, _ := uriPath(op.TextDocument.URI)
+			r, _ := filepath.Rel(c.root, abs)
+			p = filepath.ToSlash(r)
+		}
+		c.mu.Lock()
+		text, open := c.texts[p]
+		version := c.versions[p]
+		c.mu.Unlock()
+		if !open {
+			disk = append(disk, dc)
+			continue
+		}
+		if op.TextDocument.Version == nil || *op.TextDocument.Version != version {
+			c.t.Fatalf("edit of open %s is for version %v, the buffer is at %d", p, op.TextDocument.Version, version)
+		}
+		for i := len(op.Edits) - 1; i >= 0; i-- {
+			ed := op.Edits[i]
+			s, en := offsetUTF16(text, ed.Range.Start), offsetUTF16(text, ed.Range.End)
+			c.replaceAt(p, s, en, ed.NewText)
+			text = text[:s] + ed.NewText + text[en:]
+		}
+	}
+	if len(disk) > 0 {
+		all, _ := json.Marshal(map[string]any{"documentChanges": disk})
+		if err := applyWorkspaceEdit(all); err != nil {
+			c.t.Fatal(err)
+		}
+		c.notify("workspace/didChangeWatchedFiles", map[string]any{"changes": []any{}})
+	}
+}
+
+func (c *testClient) replaceAt(p string, start, end int, new string) {
+	c.mu.Lock()
+	text := c.texts[p]
+	r := lspRange{utf16Pos(text, start), utf16Pos(text, end)}
+	c.texts[p] = text[:start] + new + text[end:]
+	c.versions[p]++
+	v := c.versions[p]
+	c.mu.Unlock()
+	c.notify("textDocument/didChange", map[string]any{
+		"textDocument":   map[string]any{"uri": c.uri(p), "version": v},
+		"contentChanges": []any{map[string]any{"range": r, "text": new}},
+	})
+}
+
+type codeAction struct {
+	Title       string          `json:"title"`
+	Kind        string          `json:"kind"`
+	Diagnostics []lspDiag       `json:"diagnostics"`
+	Edit        json.RawMessage `json:"edit"`
+	Disabled    *struct {
+		Reason string `json:"reason"`
+	} `json:"disabled"`
+}
+
+func (c *testClient) codeActions(p string, r lspRange, diags []lspDiag) []codeAction {
+	c.t.Helper()
+	if diags == nil {
+		diags = []lspDiag{}
+	}
+	var out []codeAction
+	if err := c.request("textDocument/codeAction", map[string]any{
+		"textDocument": map[string]any{"uri": c.uri(p)},
+		"range":        r,
+		"context":      map[string]any{"diagnostics": diags},
+	}, &out); err != nil {
+		c.t.Fatalf("codeAction: %v", err)
+	}
+	return out
+}
+
+func actionNamed(as []codeAction, prefix string) *codeAction {
+	for i := range as {
+		if strings.HasPrefix(as[i].Title, prefix) {
+			return &as[i]
+		}
+	}
+	return nil
 }
 
 // copyDemo copies testdata/demo to a temporary folder and returns it with

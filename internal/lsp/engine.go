@@ -13,6 +13,7 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
 )
 
@@ -44,6 +45,44 @@ func (st *state) linesOf(p string) *lines {
 	}
 	st.lines[p] = l
 	return l
+}
+
+// viewOptions prepares an analysis of the open buffers laid over the
+// disk, sharing the server's caches.
+func (s *Server) viewOptions(root string, files map[string][]byte, set settings, reuse *gitsrc.Resolver) (analysis.Options, error) {
+	disk, err := os.OpenRoot(root)
+	if err != nil {
+		return analysis.Options{}, fmt.Errorf("cannot read the workspace: %w", err)
+	}
+	// The root closes when collected: requests read the view later.
+	changes := make([]promote.Change, 0, len(files))
+	for p, text := range files {
+		changes = append(changes, promote.Change{File: p, After: text})
+	}
+	fsys := promote.Overlay(disk.FS(), changes)
+	opts, warnings, err := setup(root, fsys, set, reuse, s.opts.Getenv)
+	if err != nil {
+		return opts, err
+	}
+	for _, w := range warnings {
+		s.logf("%s", w)
+	}
+	opts.Renderer, opts.Schemas = s.rend, s.schemas
+	return opts, nil
+}
+
+// current prepares an analysis of the workspace as it is now, for
+// commands; versions are those of the open buffers read.
+func (s *Server) current() (string, analysis.Options, map[string]int32, error) {
+	s.mu.Lock()
+	root, quiet, set, reuse := s.root, s.quiet, s.settings, s.resolver
+	files, versions := s.overlayFiles()
+	s.mu.Unlock()
+	if root == "" || quiet {
+		return "", analysis.Options{}, nil, failed("the workspace is no GitOps repository (no .gitops.yaml, kustomization or Flux object found)")
+	}
+	opts, err := s.viewOptions(root, files, set, reuse)
+	return root, opts, versions, err
 }
 
 // changed records a change of input and wakes the analysis loop; a
@@ -100,29 +139,12 @@ func (s *Server) run() {
 	reuse := s.resolver
 	s.mu.Unlock()
 
-	disk, err := os.OpenRoot(root)
-	if err != nil {
-		s.status("error", 0, 0, fmt.Sprintf("cannot read the workspace: %v", err))
-		s.logf("cannot read the workspace %s: %v", root, err)
-		return
-	}
-	// The view stays readable for requests through the state; the root
-	// closes when collected.
-	changes := make([]promote.Change, 0, len(files))
-	for p, text := range files {
-		changes = append(changes, promote.Change{File: p, After: text})
-	}
-	fsys := promote.Overlay(disk.FS(), changes)
-	opts, warnings, err := setup(root, fsys, set, reuse, s.opts.Getenv)
+	opts, err := s.viewOptions(root, files, set, reuse)
 	if err != nil {
 		s.status("error", 0, 0, err.Error())
 		s.logf("%v", err)
 		return
 	}
-	for _, w := range warnings {
-		s.logf("%s", w)
-	}
-	opts.Renderer, opts.Schemas = s.rend, s.schemas
 
 	prog := s.startProgress(first)
 	defer prog.end()

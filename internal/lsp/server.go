@@ -71,6 +71,7 @@ type Server struct {
 	rend     *render.Renderer
 	schemas  *analysis.Schemas
 	watcher  io.Closer
+	plans    planCache
 }
 
 // clientCaps are the client capabilities the server acts on.
