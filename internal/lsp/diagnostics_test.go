@@ -65,3 +65,34 @@ func TestShutdownExit(t *testing.T) {
 	}
 	c.served <- nil // for the cleanup
 }
+
+func TestProgressAndStatus(t *testing.T) {
+	root, init := copyDemo(t)
+	c := startServer(t, Options{})
+	c.initialize(root, init)
+	c.waitNote("$/progress", func(p json.RawMessage) bool {
+		return strings.Contains(string(p), `"kind":"begin"`) && strings.Contains(string(p), `"title":"gitops: analysing"`)
+	})
+	c.waitNote("$/progress", func(p json.RawMessage) bool { return strings.Contains(string(p), `"kind":"end"`) })
+	st := c.waitNote("gitops/status", func(p json.RawMessage) bool { return strings.Contains(string(p), `"ready"`) })
+	var s struct {
+		State    string `json:"state"`
+		Errors   int    `json:"errors"`
+		Warnings int    `json:"warnings"`
+	}
+	if err := json.Unmarshal(st, &s); err != nil || s.Errors != 6 || s.Warnings != 1 {
+		t.Errorf("status = %s (the demo has 6 errors, 1 warning)", st)
+	}
+	// Settings change without a restart: the rule turned off disappears.
+	c.notify("workspace/didChangeConfiguration", map[string]any{"settings": map[string]any{"gitops": map[string]any{
+		"offline": true, "mirrors": init["mirrors"], "rules": map[string]string{"secret/unencrypted": "off"}}}})
+	c.waitDiags("applications/overlays/staging-cluster/services/cert-manager/ca-secret.yaml", "[]", empty)
+}
+
+func TestLogMessages(t *testing.T) {
+	root, init := copyDemo(t)
+	init["rules"] = map[string]string{"no/such-rule": "off"}
+	c := startServer(t, Options{})
+	c.initialize(root, init)
+	c.waitNote("window/logMessage", func(p json.RawMessage) bool { return strings.Contains(string(p), "no/such-rule is no rule ID") })
+}
