@@ -155,6 +155,12 @@ func (s *Server) changesEdit(root string, changes []promote.Change, versions map
 			we.DocumentChanges = append(we.DocumentChanges, protocol.CreateFile{Kind: "create", URI: uri, Options: &protocol.CreateFileOptions{IgnoreIfExists: &protocol.True}})
 		}
 		te := minimalEdit(c.Before, c.After)
+		if c.Before == nil {
+			// The whole of the new, empty file, up to the start of a line
+			// after it: editors whose empty buffer holds one empty line
+			// (Neovim) then write no extra line break.
+			te.Range.End = protocol.Position{Line: 1}
+		}
 		if !caps.DocumentChanges {
 			if we.Changes == nil {
 				we.Changes = map[protocol.DocumentUri][]protocol.TextEdit{}

@@ -292,6 +292,9 @@ func (s *Server) initialize(ctx *glsp.Context, _ *protocol.InitializeParams) (an
 	}
 	for _, op := range p.Capabilities.Workspace.WorkspaceEdit.ResourceOperations {
 		caps.ResourceOps[op] = true
+		// Resource operations exist only inside documentChanges; Neovim
+		// 0.7 announces them without saying documentChanges.
+		caps.DocumentChanges = true
 	}
 	root, quiet := chooseRoot(folders)
 	s.mu.Lock()
