@@ -24,7 +24,7 @@ import (
 // (applying workspace edits to the disk), and lets tests wait for
 // published diagnostics.
 type testClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn net.Conn
 	root string
 
@@ -98,7 +98,7 @@ type rpcMessage struct {
 
 // startServer runs a server over net.Pipe and returns a client bound to
 // it; the server stops when the test ends.
-func startServer(t *testing.T, opts Options) *testClient {
+func startServer(t testing.TB, opts Options) *testClient {
 	t.Helper()
 	if opts.Debounce == 0 {
 		opts.Debounce = 20 * time.Millisecond
@@ -133,7 +133,7 @@ func startServer(t *testing.T, opts Options) *testClient {
 
 // testLog sends server log lines to the test log.
 type testLog struct {
-	t  *testing.T
+	t  testing.TB
 	mu sync.Mutex
 }
 
