@@ -310,12 +310,21 @@ func (s *sources) State(ctx context.Context, o *model.Object) *rules.SourceState
 		return st
 	}
 	st = &rules.SourceState{URL: yamlfile.Str(o.Node(), "spec", "url"), Ref: refOf(o), ThisRepo: s.thisRepo(o)}
-	if !st.ThisRepo && st.URL != "" {
+	switch {
+	case st.ThisRepo:
+	case st.URL == "":
+		st.OpenErr = fmt.Errorf("GitRepository %s has no url", o.Name)
+	default:
+		// The resolver shares one attempt per URL, so two callers racing
+		// here get the same answer.
 		st.Repo, st.OpenErr = s.res.Open(ctx, st.URL)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev, ok := s.states[o]; ok {
+		return prev // the first state stored wins, so every caller sees one
+	}
 	s.states[o] = st
-	s.mu.Unlock()
 	return st
 }
 
@@ -331,9 +340,6 @@ func (r *resolver) IsThisRepo(a *model.Applied) bool { return r.src.thisRepo(a.O
 func (r *resolver) External(a *model.Applied) (*view.View, string, error) {
 	st := r.src.State(r.ctx, a.Obj)
 	if st.Repo == nil {
-		if st.OpenErr == nil {
-			st.OpenErr = fmt.Errorf("GitRepository %s has no url", a.Obj.Name)
-		}
 		return nil, "", st.OpenErr
 	}
 	h, err := st.Repo.Resolve(st.Ref)
