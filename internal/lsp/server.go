@@ -25,6 +25,7 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
+	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
 
 // Options configure a server.
@@ -331,6 +332,11 @@ func (s *Server) initialize(ctx *glsp.Context, _ *protocol.InitializeParams) (an
 // GitOps repository, else the first (quiet).
 func chooseRoot(folders []string) (root string, quiet bool) {
 	for _, f := range folders {
+		// The repository root by the rule every command follows (a
+		// folder opened below it analyses the whole repository).
+		if r, _, err := workspace.FindRoot(f); err == nil && looksLikeGitOps(r) {
+			return r, false
+		}
 		if looksLikeGitOps(f) {
 			return f, false
 		}

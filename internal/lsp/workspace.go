@@ -14,6 +14,7 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
+	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
 
 // settings are what the client passes in initializationOptions and in
@@ -27,15 +28,15 @@ type settings struct {
 }
 
 // setup prepares an analysis of the repository at root seen through
-// fsys, the way the CLI's check does: the configuration of the view's
-// .gitops.yaml with the client's settings laid over, the source resolver
-// with the configured mirrors (relative ones against root), and the origin
-// remote. reuse is the previous resolver, kept when its mirrors and mode
-// are unchanged so that opened repositories stay open. Problems with the
-// settings are returned as warnings; only an unreadable configuration
-// fails.
+// fsys with the shared workspace rules (internal/workspace): the
+// configuration of the view's .gitops.yaml (an open buffer of it counts)
+// with the client's settings laid over, the source resolver with the
+// configured mirrors, and the origin remote. reuse is the previous
+// resolver, kept when its mirrors and mode are unchanged so that opened
+// repositories stay open. Problems with the settings are returned as
+// warnings; only an unreadable configuration fails.
 func setup(root string, fsys fs.FS, set settings, reuse *gitsrc.Resolver, getenv func(string) string) (opts analysis.Options, warnings []string, err error) {
-	cfg, err := analysis.LoadConfig(fsys)
+	cfg, err := workspace.LoadConfig(fsys, "")
 	if err != nil {
 		return opts, nil, err
 	}
@@ -59,31 +60,29 @@ func setup(root string, fsys fs.FS, set settings, reuse *gitsrc.Resolver, getenv
 		}
 		cfg.Severities[id] = sev
 	}
-	mirrors := map[string]string{}
-	for u, d := range cfg.Mirrors {
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(root, d)
-		}
-		mirrors[u] = d
+	wo := workspace.Options{Dir: root, Offline: set.Offline, CacheHome: getenv("XDG_CACHE_HOME")}
+	urls := make([]string, 0, len(set.Mirrors))
+	for u := range set.Mirrors {
+		urls = append(urls, u)
 	}
-	for u, d := range set.Mirrors {
+	sort.Strings(urls)
+	for _, u := range urls {
+		d := set.Mirrors[u]
 		if !filepath.IsAbs(d) {
 			d = filepath.Join(root, d)
 		}
-		if _, serr := os.Stat(d); serr != nil {
+		if _, serr := os.Stat(d); serr != nil || u == "" {
 			warnings = append(warnings, fmt.Sprintf("settings: mirrors: %s: %s does not exist", u, d))
 			continue
 		}
-		mirrors[u] = d
+		wo.Mirrors = append(wo.Mirrors, u+"="+d)
 	}
-	res := reuse
-	if res == nil || res.Offline != set.Offline || !sameMirrors(res.Mirrors, mirrors) {
-		res = &gitsrc.Resolver{Offline: set.Offline, Mirrors: mirrors}
-		if base := getenv("XDG_CACHE_HOME"); base != "" {
-			res.CacheDir = filepath.Join(base, "gitops-hook")
-		} else if d, derr := os.UserCacheDir(); derr == nil {
-			res.CacheDir = filepath.Join(d, "gitops-hook")
-		}
+	res, err := workspace.NewResolver(cfg, root, wo)
+	if err != nil {
+		return opts, warnings, err
+	}
+	if reuse != nil && reuse.Offline == res.Offline && reuse.CacheDir == res.CacheDir && sameMirrors(reuse.Mirrors, res.Mirrors) {
+		res = reuse
 	}
 	origin, _ := gitview.Origin(root)
 	return analysis.Options{FS: fsys, Config: cfg, Origin: origin, Sources: res}, warnings, nil
