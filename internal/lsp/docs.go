@@ -1,0 +1,116 @@
+package lsp
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/tliron/glsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+)
+
+// document is an open editor buffer.
+type document struct {
+	uri     string // as the client spells it
+	abs     string // absolute path
+	version int32
+	text    []byte
+}
+
+// maxDocument bounds the buffers kept for analysis; a larger one is kept
+// out of the overlay (disk content is analysed, which the engine in turn
+// reports as too large).
+const maxDocument = 64 << 20
+
+func (s *Server) didOpen(_ *glsp.Context, p *protocol.DidOpenTextDocumentParams) error {
+	abs, ok := uriPath(p.TextDocument.URI)
+	if !ok {
+		return nil // not a file: nothing of the repository
+	}
+	s.mu.Lock()
+	s.docs[abs] = &document{uri: p.TextDocument.URI, abs: abs, version: p.TextDocument.Version, text: []byte(p.TextDocument.Text)}
+	inRoot := rel(s.root, abs) != ""
+	s.mu.Unlock()
+	if inRoot {
+		s.changed()
+	}
+	return nil
+}
+
+func (s *Server) didChange(_ *glsp.Context, p *protocol.DidChangeTextDocumentParams) error {
+	abs, ok := uriPath(p.TextDocument.URI)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	d := s.docs[abs]
+	if d == nil {
+		s.mu.Unlock()
+		s.logf("didChange for %s, which is not open: ignored", p.TextDocument.URI)
+		return nil
+	}
+	text := d.text
+	for _, c := range p.ContentChanges {
+		switch c := c.(type) {
+		case protocol.TextDocumentContentChangeEventWhole:
+			text = []byte(c.Text)
+		case protocol.TextDocumentContentChangeEvent:
+			var ok bool
+			text, ok = applyChange(text, *c.Range, c.Text)
+			if !ok {
+				s.logOnly("didChange %s: range %d:%d-%d:%d lies outside the document: clamped", p.TextDocument.URI,
+					c.Range.Start.Line, c.Range.Start.Character, c.Range.End.Line, c.Range.End.Character)
+			}
+		}
+	}
+	d.text, d.version = text, p.TextDocument.Version
+	inRoot := rel(s.root, abs) != ""
+	s.mu.Unlock()
+	if inRoot {
+		s.changed()
+	}
+	return nil
+}
+
+func (s *Server) didClose(_ *glsp.Context, p *protocol.DidCloseTextDocumentParams) error {
+	abs, ok := uriPath(p.TextDocument.URI)
+	if !ok {
+		return nil
+	}
+	s.mu.Lock()
+	_, open := s.docs[abs]
+	delete(s.docs, abs)
+	inRoot := rel(s.root, abs) != ""
+	s.mu.Unlock()
+	// The disk content takes over; it may differ from the last buffer.
+	if open && inRoot {
+		s.changed()
+	}
+	return nil
+}
+
+func (s *Server) didSave(_ *glsp.Context, p *protocol.DidSaveTextDocumentParams) error {
+	// The buffer already is the analysed content; saving changes only the
+	// disk under it, which matters to actions that read the disk.
+	return nil
+}
+
+// overlayFiles returns the open buffers inside root, by repository path,
+// with the versions read.
+func (s *Server) overlayFiles() (files map[string][]byte, versions map[string]int32) {
+	files, versions = map[string][]byte{}, map[string]int32{}
+	for abs, d := range s.docs {
+		r := rel(s.root, abs)
+		if r == "" || len(d.text) > maxDocument {
+			continue
+		}
+		files[r] = d.text
+		versions[r] = d.version
+	}
+	return files, versions
+}
+
+// fileExists reports whether a path exists on disk.
+func fileExists(p string) bool {
+	_, err := os.Stat(filepath.Clean(p))
+	return err == nil
+}
