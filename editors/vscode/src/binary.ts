@@ -94,14 +94,17 @@ export function readBinaryKind(buf: Uint8Array): BinaryKind {
 }
 
 /**
- * Whether a binary of this kind runs on the given platform. Scripts and
- * unrecognised files get the benefit of the doubt: the operating system is
- * the judge, and a failure to start is reported with its own error. Apple
- * silicon runs x64 Mach-O binaries through Rosetta.
+ * Whether a binary of this kind runs on the given platform. "#!" scripts run
+ * wherever their interpreter does. Other files run nowhere but on Windows,
+ * which starts .cmd and .bat files too. Apple silicon runs x64 Mach-O
+ * binaries through Rosetta.
  */
 export function runsOn(kind: BinaryKind, platform: string, arch: string): boolean {
-  if (kind.kind !== 'native') {
+  if (kind.kind === 'script') {
     return true;
+  }
+  if (kind.kind === 'unknown') {
+    return platform === 'win32';
   }
   return kind.targets.some(
     (t) => t.os === platform && (t.arch === arch || (platform === 'darwin' && arch === 'arm64' && t.arch === 'x64')),

@@ -59,6 +59,12 @@ export function expandPath(p: string, home: string, workspaceFolder?: string): s
 }
 
 function wrongArchMessage(where: string, p: string, kind: BinaryKind, input: DiscoveryInput): string {
+  if (kind.kind === 'unknown') {
+    return (
+      `${where} ${p} is not a program this machine can run (no ELF, Mach-O or PE header, no #! line), or it cannot be read. ` +
+      `Install the server with: ${INSTALL_COMMAND} (then point gitops.server.path at it, or clear the setting to use gitops-lsp from PATH).`
+    );
+  }
   return (
     `${where} ${p} is built for ${describeTargets(kind)}, but VS Code runs on ${input.platform}/${input.arch}, ` +
     `so it cannot start. Install a build for this machine with: ${INSTALL_COMMAND} ` +

@@ -25,7 +25,7 @@ import {
 import { INSTALL_COMMAND, diskProbe, findServer } from './discovery';
 import { buildServerOptions, changeAction, configurationChange, ServerOptions } from './settings';
 import { SERVER_COMMANDS, documentSelector, looksLikeFlux, MARKER_PATHS, serverCommand } from './clientconfig';
-import { CrashPolicy } from './crash';
+import { CrashPolicy, CrashPolicyOptions, defaultCrashPolicy } from './crash';
 import { Progress, ServerState, StatusNotification, parseStatus, statusView } from './status';
 import { parseMatrix, renderMatrixHtml } from './matrix';
 import {
@@ -81,14 +81,16 @@ class FolderServer implements vscode.Disposable {
   progress: Progress | undefined;
   status: StatusNotification | undefined;
   detail = '';
-  private readonly crashes = new CrashPolicy();
+  private readonly crashes: CrashPolicy;
   private restartTimer: NodeJS.Timeout | undefined;
   private stopping = false;
 
   constructor(
     readonly folder: vscode.WorkspaceFolder,
     private readonly ext: GitopsExtension,
-  ) {}
+  ) {
+    this.crashes = new CrashPolicy(ext.crashPolicy);
+  }
 
   async start(): Promise<void> {
     const log = this.ext.log;
@@ -122,6 +124,7 @@ class FolderServer implements vscode.Disposable {
     }
     log.appendLine(`[${this.folder.name}] starting ${found.path} (${found.source === 'path' ? 'from PATH' : found.source === 'bundled' ? 'bundled' : 'gitops.server.path'})`);
 
+    let closed = false;
     const launch = serverCommand(found.path, this.folder.uri.fsPath);
     const serverOptions: LaunchOptions = { command: launch.command, args: launch.args, options: launch.options, transport: TransportKind.stdio };
     const clientOptions: LanguageClientOptions = {
@@ -132,8 +135,9 @@ class FolderServer implements vscode.Disposable {
       diagnosticCollectionName: 'gitops',
       initializationOptions: () => serverOptionsFor(this.folder, log),
       errorHandler: {
-        error: () => ({ action: ErrorAction.Continue }),
+        error: () => ({ action: ErrorAction.Continue, handled: true }), // logged by the client; crashes go through closed()
         closed: () => {
+          closed = true;
           this.onClosed();
           return { action: CloseAction.DoNotRestart, handled: true };
         },
@@ -160,8 +164,16 @@ class FolderServer implements vscode.Disposable {
     try {
       await client.start();
     } catch (e) {
-      // start() failing (e.g. exec format error, permission denied) also goes through closed().
-      log.appendLine(`[${this.folder.name}] could not start ${found.path}: ${e instanceof Error ? e.message : String(e)}`);
+      if (closed || this.client !== client) {
+        return; // the server exited during start-up: onClosed() restarts it or gives up
+      }
+      // It could not be run at all (permission denied, not an executable…): retrying will not help.
+      const msg = `GitOps: could not start ${found.path}: ${e instanceof Error ? e.message : String(e)}. Fix gitops.server.path or reinstall the server (${INSTALL_COMMAND}).`;
+      log.appendLine(`[${this.folder.name}] ${msg}`);
+      this.client = undefined;
+      void client.dispose().catch(() => undefined);
+      this.setState('failed', msg);
+      void vscode.window.showErrorMessage(msg, 'Show Output').then((pick) => pick && log.show(true));
       return;
     }
     if (this.client !== client) {
@@ -286,7 +298,10 @@ export class GitopsExtension implements vscode.Disposable {
   private matrixPanel: { panel: vscode.WebviewPanel; server: FolderServer } | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
-  constructor(readonly context: vscode.ExtensionContext) {
+  constructor(
+    readonly context: vscode.ExtensionContext,
+    readonly crashPolicy: CrashPolicyOptions = defaultCrashPolicy,
+  ) {
     this.log = vscode.window.createOutputChannel('GitOps');
     this.statusItem = vscode.window.createStatusBarItem('gitops.status', vscode.StatusBarAlignment.Left, 10);
     this.statusItem.name = 'GitOps';
@@ -590,7 +605,8 @@ export class GitopsExtension implements vscode.Disposable {
   refreshStatus(): void {
     const uri = vscode.window.activeTextEditor?.document.uri;
     const folder = uri && vscode.workspace.getWorkspaceFolder(uri);
-    const s = (folder && this.servers.get(folder.uri.toString())) ?? (this.servers.size === 1 ? [...this.servers.values()][0] : undefined);
+    // The active editor's folder, else the first folder with a server.
+    const s = (folder && this.servers.get(folder.uri.toString())) ?? [...this.servers.values()].sort((a, b) => a.folder.index - b.folder.index)[0];
     if (!s) {
       this.statusItem.hide();
       return;

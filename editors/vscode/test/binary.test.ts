@@ -33,12 +33,15 @@ test('wrong architecture or operating system does not run', () => {
   assert.equal(runsOn(readBinaryKind(macho(0x0100000c)), 'darwin', 'x64'), false);
 });
 
-test('scripts, garbage and truncated headers never throw and get the benefit of the doubt', () => {
-  assert.deepEqual(readBinaryKind(Buffer.from('#!/bin/sh\nexec gitops-lsp "$@"\n')), { kind: 'script' });
+test('scripts run anywhere; garbage and truncated headers never throw and run only on Windows (.cmd, .bat)', () => {
+  const script = readBinaryKind(Buffer.from('#!/bin/sh\nexec gitops-lsp "$@"\n'));
+  assert.deepEqual(script, { kind: 'script' });
+  assert.equal(runsOn(script, 'darwin', 'arm64'), true);
   for (const b of [Buffer.alloc(0), Buffer.from([0x7f, 0x45, 0x4c]), Buffer.from('MZ'), Buffer.from('hello world, not a binary')]) {
     const k = readBinaryKind(b);
     assert.equal(k.kind, 'unknown');
-    assert.equal(runsOn(k, 'linux', 'x64'), true);
+    assert.equal(runsOn(k, 'linux', 'x64'), false);
+    assert.equal(runsOn(k, 'win32', 'x64'), true);
   }
   // A PE offset pointing past the buffer, and a "fat" header with absurd counts (a Java class file).
   const badPE = pe(0x8664);

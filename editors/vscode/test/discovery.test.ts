@@ -92,3 +92,11 @@ test('Windows: ; separates PATH and the binary is gitops-lsp.exe', () => {
   const d = findServer({ ...base, platform: 'win32', envPath: 'C:\\nope;/w/bin' }, probe({ [path.join('/w/bin', 'gitops-lsp.exe')]: {} }));
   assert.equal(d.ok && d.source, 'path');
 });
+
+test('a file that is no program (no ELF, Mach-O, PE header or #! line) is refused with a reason', () => {
+  const d = findServer({ ...base, setting: '/opt/gitops-lsp' }, probe({ '/opt/gitops-lsp': { header: Buffer.from('<html>404</html>') } }));
+  assert.equal(!d.ok && d.reason, 'wrong-arch');
+  assert.match(!d.ok ? d.message : '', /\/opt\/gitops-lsp is not a program this machine can run/);
+  const script = findServer({ ...base, setting: '/opt/gitops-lsp' }, probe({ '/opt/gitops-lsp': { header: Buffer.from('#!/bin/sh\n') } }));
+  assert.equal(script.ok, true);
+});
