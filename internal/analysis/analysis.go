@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -39,6 +40,10 @@ type Options struct {
 	// Schemas keeps a schema validator across runs while the set of CRDs
 	// is unchanged. nil: one for this call, removed when it returns.
 	Schemas *Schemas
+	// FetchSchema downloads a schema for a URL template of .gitops.yaml
+	// schemas: into the cache (Sources.CacheDir). nil: http(s) is fetched
+	// unless Sources is offline; file:// is always read.
+	FetchSchema func(url string) ([]byte, error)
 	// Changed, when not nil, scopes the report to what a change affects
 	// (see ScopeOf): repository paths staged by a commit, deleted and
 	// renamed-from paths included. Nil reports everything.
@@ -131,8 +136,9 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 		schemas = NewSchemas(schema.Options{})
 		defer schemas.Close()
 	}
+	cats := catalogs(opts, cfg)
 	rc := &rules.Context{Ctx: ctx, Repo: snap.Repo, Clusters: snap.Clusters, Config: cfg, Sources: snap.Sources, Envs: snap.Envs,
-		Renderer: rend, Schemas: schemas.Validator}
+		Renderer: rend, Schemas: func(crds [][]byte) (*schema.Validator, error) { return schemas.validator(crds, cats) }}
 	var scope *Scope
 	if opts.Changed != nil {
 		scope = ScopeOf(snap, opts.Changed)
@@ -310,12 +316,21 @@ func (s *sources) State(ctx context.Context, o *model.Object) *rules.SourceState
 		return st
 	}
 	st = &rules.SourceState{URL: yamlfile.Str(o.Node(), "spec", "url"), Ref: refOf(o), ThisRepo: s.thisRepo(o)}
-	if !st.ThisRepo && st.URL != "" {
+	switch {
+	case st.ThisRepo:
+	case st.URL == "":
+		st.OpenErr = fmt.Errorf("GitRepository %s has no url", o.Name)
+	default:
+		// The resolver shares one attempt per URL, so two callers racing
+		// here get the same answer.
 		st.Repo, st.OpenErr = s.res.Open(ctx, st.URL)
 	}
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if prev, ok := s.states[o]; ok {
+		return prev // the first state stored wins, so every caller sees one
+	}
 	s.states[o] = st
-	s.mu.Unlock()
 	return st
 }
 
@@ -331,9 +346,6 @@ func (r *resolver) IsThisRepo(a *model.Applied) bool { return r.src.thisRepo(a.O
 func (r *resolver) External(a *model.Applied) (*view.View, string, error) {
 	st := r.src.State(r.ctx, a.Obj)
 	if st.Repo == nil {
-		if st.OpenErr == nil {
-			st.OpenErr = fmt.Errorf("GitRepository %s has no url", a.Obj.Name)
-		}
 		return nil, "", st.OpenErr
 	}
 	h, err := st.Repo.Resolve(st.Ref)
@@ -376,7 +388,16 @@ func NewSchemas(opts schema.Options) *Schemas { return &Schemas{opts: opts} }
 
 // Validator returns a validator that knows crds.
 func (s *Schemas) Validator(crds [][]byte) (*schema.Validator, error) {
+	return s.validator(crds, nil)
+}
+
+// validator returns a validator that knows crds and asks cats for the
+// kinds it does not know.
+func (s *Schemas) validator(crds [][]byte, cats []schema.Catalog) (*schema.Validator, error) {
 	h := sha256.New()
+	for _, c := range cats {
+		h.Write([]byte(c.String() + "\x00"))
+	}
 	for _, c := range crds {
 		var n [8]byte
 		binary.LittleEndian.PutUint64(n[:], uint64(len(c)))
@@ -394,11 +415,13 @@ func (s *Schemas) Validator(crds [][]byte) (*schema.Validator, error) {
 		_ = s.v.Close()
 	}
 	s.key = key
-	s.v, s.err = schema.New(crds, s.opts)
+	opts := s.opts
+	opts.Catalogs = append(slices.Clone(opts.Catalogs), cats...)
+	s.v, s.err = schema.New(crds, opts)
 	if s.err != nil {
 		// A CRD that does not decode is reported as yaml/syntax; validate
 		// with the built-in schemas rather than not at all.
-		s.v, s.err = schema.New(nil, s.opts)
+		s.v, s.err = schema.New(nil, opts)
 	}
 	return s.v, s.err
 }

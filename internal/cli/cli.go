@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -19,11 +20,10 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
-	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
+	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
 
 // Exit codes of the contract.
@@ -100,7 +100,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	case "rules":
 		return runRules(rest, env)
 	case "version", "--version":
-		return runVersion(env)
+		return runVersion(rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(env.Stdout, usage)
 		return ExitOK
@@ -109,9 +109,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 	return ExitUsage
 }
 
-// common holds the flags every analysing command shares.
+// common holds the flags the analysing commands share.
 type common struct {
 	format     string
+	formats    []string // the formats this command prints; nil: report.Formats()
 	offline    bool
 	mirrors    multiFlag
 	configFile string
@@ -119,6 +120,7 @@ type common struct {
 	strict     bool
 	rules      multiFlag
 	schemaLocs multiFlag
+	verbose    bool
 }
 
 type multiFlag []string
@@ -126,15 +128,36 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.format, "format", "text", "output format: text, json, sarif or github")
-	fs.BoolVar(&c.offline, "offline", false, "never touch the network")
-	fs.Var(&c.mirrors, "mirror", "URL=DIR: read the repository at URL from a local clone (repeatable)")
-	fs.StringVar(&c.configFile, "config", "", "configuration file (default: .gitops.yaml at the repository root)")
-	fs.BoolVar(&c.noColor, "no-color", false, "disable colours")
-	fs.BoolVar(&c.strict, "strict", false, "warnings fail too")
-	fs.Var(&c.rules, "rule", "report only this rule ID (repeatable)")
-	fs.Var(&c.schemaLocs, "schema-location", "a local folder or kubeconform path template of JSON schemas, consulted before the built-in ones (repeatable)")
+func (c *common) register(fs *flag.FlagSet, groups flagGroups) {
+	if groups&outputFlags != 0 {
+		if c.formats == nil {
+			c.formats = report.Formats()
+		}
+		fs.StringVar(&c.format, "format", c.formats[0], "output `format`: "+strings.Join(c.formats, ", "))
+		fs.BoolVar(&c.noColor, "no-color", false, "disable colours (NO_COLOR is honoured too)")
+	} else {
+		c.format = "text"
+	}
+	if groups&sourceFlags != 0 {
+		fs.BoolVar(&c.offline, "offline", false, "never touch the network")
+		fs.Var(&c.mirrors, "mirror", "`URL=DIR`: read the repository at URL from the local clone or bare repository DIR (repeatable)")
+		fs.StringVar(&c.configFile, "config", "", "configuration `file` (default: .gitops.yaml at the repository root)")
+	}
+	if groups&findingFlags != 0 {
+		fs.BoolVar(&c.strict, "strict", false, "warnings fail too (exit 1)")
+		fs.Var(&c.rules, "rule", "report only this rule `ID` (repeatable; see gitops-hook rules)")
+		fs.BoolVar(&c.verbose, "verbose", false, "text output: list every finding (check folds repeated infos of one rule; run shows only the infos of the changed files)")
+		fs.Var(&c.schemaLocs, "schema-location", "JSON schemas for kinds the repository has no CRD for: a `folder` or a kubeconform path template (repeatable)")
+	}
+}
+
+// checkFormat rejects a --format the command does not print.
+func (c *common) checkFormat(env Env, name string) bool {
+	if slices.Contains(c.formats, c.format) || (c.formats == nil && c.format == "text") {
+		return true
+	}
+	fmt.Fprintf(env.Stderr, "gitops-hook %s: unknown --format %q (%s prints %s)\n", name, c.format, name, strings.Join(c.formats, ", "))
+	return false
 }
 
 // schemas builds the schema cache from --schema-location: local folders or
@@ -179,19 +202,6 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// command sets up a subcommand: its flag set with the common flags, and
-// its usage text.
-func command(name, usage string, env Env) (*flag.FlagSet, *common) {
-	fs := newFlagSet(name, env)
-	c := &common{}
-	c.register(fs)
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, usage+"\n\nFlags:\n")
-		fs.PrintDefaults()
-	}
-	return fs, c
-}
-
 // parseArgs parses a subcommand's arguments; when done is set the command
 // returns code at once (after --help, or a bad flag already reported).
 func parseArgs(fs *flag.FlagSet, args []string) (pos []string, code int, done bool) {
@@ -211,130 +221,21 @@ func newFlagSet(name string, env Env) *flag.FlagSet {
 	return fs
 }
 
-// repoRoot finds the repository root for DIR: the git top-level when DIR is
-// inside a work tree, else DIR itself.
-func repoRoot(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	st, err := os.Stat(abs)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", dir, errors.Unwrap(err))
-	}
-	if !st.IsDir() {
-		return "", fmt.Errorf("%s is not a folder", dir)
-	}
-	return abs, nil
-}
-
-// findRoot finds the repository root for the current folder: the nearest
-// folder up to the git top-level that holds .gitops.yaml or
-// applications/overlays, else the git top-level, else the folder itself.
-func findRoot(dir string) (string, error) {
-	abs, err := repoRoot(dir)
-	if err != nil {
-		return "", err
-	}
-	top := gitTopLevel(abs)
-	for d := abs; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, config.FileName)); err == nil {
-			return d, nil
-		}
-		if st, err := os.Stat(filepath.Join(d, "applications", "overlays")); err == nil && st.IsDir() {
-			return d, nil
-		}
-		if d == top || top == "" || filepath.Dir(d) == d {
-			break
-		}
-	}
-	if top != "" {
-		return top, nil
-	}
-	return abs, nil
-}
-
-// gitTopLevel returns the work tree top-level containing dir, or "".
-func gitTopLevel(dir string) string {
-	loc, err := gitview.Locate(dir)
-	if err != nil || loc.Bare {
-		return ""
-	}
-	return loc.Root
-}
-
-// originURL is the URL of the origin remote of the repository at root.
-func originURL(root string) string {
-	url, _ := gitview.Origin(root)
-	return url
-}
-
-// setup loads configuration and builds the source resolver.
-func (c *common) setup(root string, env Env) (*config.Config, *gitsrc.Resolver, error) {
-	var cfg *config.Config
-	cfgPath := c.configFile
-	if cfgPath == "" {
-		cfgPath = filepath.Join(root, config.FileName)
-		if _, err := os.Stat(cfgPath); err != nil {
-			cfgPath = ""
-		}
-	} else if !filepath.IsAbs(cfgPath) {
-		cfgPath = filepath.Join(env.Dir, cfgPath)
-	}
-	if cfgPath != "" {
-		data, err := os.ReadFile(cfgPath)
-		if err != nil {
-			return nil, nil, fmt.Errorf("config: %w", err)
-		}
-		cfg, err = config.Parse(data)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", cfgPath, err)
-		}
-	} else {
-		cfg = config.Default()
-	}
-	res, err := c.resolver(cfg, root, env)
-	if err != nil {
-		return nil, nil, err
-	}
-	return cfg, res, nil
-}
-
-// resolver builds the source resolver from the configuration's mirrors
-// (relative to root) and the --mirror flags (relative to the current
-// folder), and checks the --rule flags.
-func (c *common) resolver(cfg *config.Config, root string, env Env) (*gitsrc.Resolver, error) {
-	res := &gitsrc.Resolver{Offline: c.offline, Mirrors: map[string]string{}}
-	for u, d := range cfg.Mirrors {
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(root, d)
-		}
-		res.Mirrors[u] = d
-	}
-	for _, m := range c.mirrors {
-		u, d, ok := strings.Cut(m, "=")
-		if !ok || u == "" || d == "" {
-			return nil, fmt.Errorf("--mirror %q: want URL=DIR", m)
-		}
-		if !filepath.IsAbs(d) {
-			d = filepath.Join(env.Dir, d)
-		}
-		if _, err := os.Stat(d); err != nil {
-			return nil, fmt.Errorf("--mirror %s: %w", m, errors.Unwrap(err))
-		}
-		res.Mirrors[u] = d
-	}
-	if base := env.Getenv("XDG_CACHE_HOME"); base != "" {
-		res.CacheDir = filepath.Join(base, "gitops-hook")
-	} else if d, err := os.UserCacheDir(); err == nil {
-		res.CacheDir = filepath.Join(d, "gitops-hook")
-	}
+// open opens the workspace for path ("" is the current folder) with the
+// common flags: one root rule and one configuration loader for every
+// command.
+func (c *common) open(env Env, path string) (*workspace.Workspace, error) {
 	for _, id := range c.rules {
 		if _, ok := rules.Lookup(id); !ok {
-			return nil, fmt.Errorf("--rule %s: no such rule (see gitops-hook rules)", id)
+			return nil, fmt.Errorf("--rule %s: no such rule%s (see gitops-hook rules)", id, config.Suggest(id, workspace.RuleIDs()))
 		}
 	}
-	return res, nil
+	return workspace.Open(c.workspaceOptions(env, path))
+}
+
+func (c *common) workspaceOptions(env Env, path string) workspace.Options {
+	return workspace.Options{Dir: env.Dir, Path: path, ConfigFile: c.configFile, Mirrors: c.mirrors,
+		Offline: c.offline, CacheHome: env.Getenv("XDG_CACHE_HOME")}
 }
 
 func (c *common) color(env Env) bool {
@@ -351,78 +252,139 @@ func (c *common) exitFor(ds []diag.Diagnostic) int {
 	return ExitOK
 }
 
-func validFormat(f string) bool {
-	for _, v := range report.Formats() {
-		if v == f {
-			return true
-		}
-	}
-	return false
-}
-
 func runCheck(ctx context.Context, args []string, env Env) int {
-	fs, c := command("check", "Usage: gitops-hook check [DIR] [flags]\n\nAnalyses the whole working tree of DIR (default: the nearest folder up to the git top-level holding\n.gitops.yaml or applications/overlays, else the git top-level, else the current folder).\n\nExample: gitops-hook check . --format json --mirror ssh://git@github.com/org/gitops-base.git=../gitops-base", env)
-	fix := fs.Bool("fix", false, "apply the safe fixes to the files")
+	fs, c := commandWith("check", help{
+		usage: "gitops-hook check [PATH] [flags]",
+		about: `Analyses the working tree of the repository holding PATH (default: the current folder) and
+reports the findings in PATH. The repository root is the nearest folder at or above PATH
+holding .gitops.yaml, else the git top-level (Flux resolves spec.path from there), else PATH.
+Exit 0: no error; 1: at least one error (or warning with --strict); 2: could not run,
+including a PATH with no GitOps layout to analyse.`,
+		examples: []string{
+			"gitops-hook check testdata/demo",
+			"gitops-hook check applications/overlays/staging-cluster --format json",
+			"gitops-hook check --mirror ssh://git@github.com/org/gitops-base.git=../gitops-base --strict",
+			"gitops-hook check --fix      # apply the safe fixes (never a tag, suspend or path change)",
+		}}, env, allCommon)
+	fix := fs.Bool("fix", false, "apply the safe fixes of errors and warnings to the files, as one transaction")
+	force := fs.Bool("force", false, "with --fix: also fix files that have uncommitted changes")
 	pos, code, done := parseArgs(fs, args)
 	if done {
 		return code
 	}
-	if !validFormat(c.format) {
-		fmt.Fprintf(env.Stderr, "gitops-hook: unknown --format %q (want %s)\n", c.format, strings.Join(report.Formats(), ", "))
+	if !c.checkFormat(env, "check") {
 		return ExitUsage
 	}
 	if len(pos) > 1 {
 		fmt.Fprintf(env.Stderr, "gitops-hook check: one folder at most, got %d\n", len(pos))
 		return ExitUsage
 	}
-	var root string
-	var err error
+	path := ""
 	if len(pos) == 1 {
-		dir := pos[0]
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(env.Dir, dir)
-		}
-		root, err = repoRoot(dir)
-	} else {
-		root, err = findRoot(env.Dir)
+		path = pos[0]
 	}
-	if err != nil {
+	fail := func(err error) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
 		return ExitUsage
 	}
-	cfg, res, err := c.setup(root, env)
+	ws, err := c.open(env, path)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
-		return ExitUsage
+		return fail(err)
 	}
-	rootFS, err := OpenDir(root)
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
-		return ExitUsage
-	}
+	defer ws.Close()
 	schemas, err := c.schemas(env)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
-		return ExitUsage
+		return fail(err)
 	}
 	defer schemas.Close()
-	result, err := analysis.Analyze(ctx, analysis.Options{FS: rootFS.FS(), Config: cfg, Origin: originURL(root), Sources: res, Rules: c.rules, Schemas: schemas})
+	opts := ws.Analysis()
+	opts.Rules, opts.Schemas = c.rules, schemas
+	result, err := analysis.Analyze(ctx, opts)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "gitops-hook check: %v\n", err)
-		return ExitUsage
+		return fail(err)
+	}
+	if len(result.Clusters) == 0 {
+		return fail(fmt.Errorf("nothing to analyse in %s: no cluster found (looked for applications/overlays/<cluster>/, "+
+			"clusters/<name>/ with a flux-system/ folder, and Flux Kustomizations applying their own folder); "+
+			"point check at the root of a GitOps repository", ws.Root))
+	}
+	if err := ws.Config.CheckEnvironments(result.Clusters); err != nil {
+		return fail(err)
 	}
 	reportInternalErrors(env, result)
-	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, report.Options{Color: c.color(env)}); err != nil {
+	if *fix {
+		result, code = c.fixCheck(ctx, env, ws, opts, result, *force)
+		if code != ExitOK {
+			return code
+		}
+	}
+	ds := result.Diagnostics
+	if ws.Focus != "" {
+		ds = slices.DeleteFunc(slices.Clone(ds), func(d diag.Diagnostic) bool { return !ws.InFocus(d.File) })
+	}
+	if err := report.Write(env.Stdout, c.format, ds, result.Files, report.Options{Color: c.color(env), Fold: !c.verbose}); err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook: writing output: %v\n", err)
 		return ExitUsage
 	}
-	if *fix {
-		if _, err := applyFixes(root, result.Diagnostics, nil, env.Stderr); err != nil {
-			fmt.Fprintf(env.Stderr, "gitops-hook check: --fix: %v\n", err)
-			return ExitUsage
+	return c.exitFor(ds)
+}
+
+// fixCheck applies the safe fixes of check --fix as one transaction; the
+// files with uncommitted work are left alone unless force.
+func (c *common) fixCheck(ctx context.Context, env Env, ws *workspace.Workspace, opts analysis.Options, before *analysis.Result, force bool) (*analysis.Result, int) {
+	refuse := func(p string) error {
+		if force {
+			return nil
 		}
+		d, err := ws.Uncommitted([]string{p})
+		if err != nil {
+			return err
+		}
+		if len(d) > 0 {
+			return errors.New("it has uncommitted changes; commit or stash them first, or pass --force")
+		}
+		return nil
 	}
-	return c.exitFor(result.Diagnostics)
+	out, err := workspace.SafeFixes(ctx, opts, before, refuse)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "gitops-hook check: --fix: %v\n", err)
+		return nil, ExitUsage
+	}
+	after, code := finishFix(env, ws.Root, out)
+	if after == nil {
+		after = before
+	}
+	return after, code
+}
+
+// finishFix writes a fix transaction unless it adds errors and tells what
+// it did on stderr. It returns the analysis of the written result, or nil
+// when nothing was written.
+func finishFix(env Env, root string, out *workspace.FixOutcome) (*analysis.Result, int) {
+	for _, s := range out.Skipped {
+		fmt.Fprintf(env.Stderr, "gitops-hook: not fixing %s\n", s)
+	}
+	switch {
+	case len(out.Changes) == 0:
+		if len(out.Applied) == 0 {
+			fmt.Fprintln(env.Stderr, "gitops-hook: no safe fix to apply")
+		}
+		return nil, ExitOK
+	case out.Refused():
+		fmt.Fprintf(env.Stderr, "gitops-hook: --fix wrote nothing: the fixes together would add %d error(s):\n", len(out.NewErrors))
+		for _, d := range out.NewErrors {
+			fmt.Fprintf(env.Stderr, "  %s:%d:%d: %s [%s]\n", d.File, d.Range.Start.Line, d.Range.Start.Col, d.Message, d.Rule)
+		}
+		return nil, ExitOK
+	}
+	if err := workspace.WriteChanges(root, out.Changes); err != nil {
+		fmt.Fprintf(env.Stderr, "gitops-hook: --fix: %v\n", err)
+		return nil, ExitUsage
+	}
+	for _, t := range out.Applied {
+		fmt.Fprintf(env.Stderr, "fixed %s\n", t)
+	}
+	return out.After, ExitOK
 }
 
 // reportInternalErrors tells about checks that failed; the others ran.
@@ -432,28 +394,26 @@ func reportInternalErrors(env Env, result *analysis.Result) {
 	}
 }
 
-// OpenDir opens a folder as a filesystem that refuses to follow links out
-// of it.
-func OpenDir(dir string) (*os.Root, error) {
-	r, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	return r, nil
-}
-
 func runRules(args []string, env Env) int {
-	fs := newFlagSet("rules", env)
-	format := fs.String("format", "text", "text or json")
-	if _, err := parse(fs, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
+	fs, c := commandWith("rules", help{
+		usage:    "gitops-hook rules [--format text|json]",
+		about:    "Lists every rule with its ID, default severity and description. Change a severity with\nrules: in .gitops.yaml, silence one finding with a # gitops:ignore RULE-ID comment.",
+		examples: []string{"gitops-hook rules", "gitops-hook rules --format json"},
+	}, env, outputFlags, "text", "json")
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "gitops-hook rules: unexpected argument %q\n", pos[0])
+		return ExitUsage
+	}
+	if !c.checkFormat(env, "rules") {
 		return ExitUsage
 	}
 	cat := rules.Catalog()
 	sort.SliceStable(cat, func(i, j int) bool { return cat[i].ID < cat[j].ID })
-	if *format == "json" {
+	if c.format == "json" {
 		type jr struct {
 			ID          string `json:"id"`
 			Severity    string `json:"severity"`
@@ -474,7 +434,19 @@ func runRules(args []string, env Env) int {
 	return ExitOK
 }
 
-func runVersion(env Env) int {
+func runVersion(args []string, env Env) int {
+	fs := newFlagSet("version", env)
+	fs.Usage = func() {
+		printHelp(env.Stderr, fs, help{usage: "gitops-hook version", about: "Prints the version, the commit it was built from, and the Go version and platform."})
+	}
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(env.Stderr, "gitops-hook version: unexpected argument %q\n", pos[0])
+		return ExitUsage
+	}
 	version, commit := "(devel)", "unknown"
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {

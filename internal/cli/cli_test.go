@@ -214,11 +214,14 @@ func TestBadConfig(t *testing.T) {
 	}
 }
 
-func TestEmptyFolder(t *testing.T) {
+// TestNothingToAnalyse: a folder without a GitOps layout is a mistake of
+// the caller (a CI job pointed at the wrong folder), not a clean pass.
+func TestNothingToAnalyse(t *testing.T) {
 	dir := t.TempDir()
-	code, out, _ := run(t, dir, "check", dir)
-	if code != cli.ExitOK || !strings.Contains(out, "no findings in 0 files") {
-		t.Errorf("exit %d, out %q", code, out)
+	os.WriteFile(filepath.Join(dir, "notes.yaml"), []byte("a: 1\n"), 0o644)
+	code, out, errOut := run(t, dir, "check", dir)
+	if code != cli.ExitUsage || !strings.Contains(errOut, "nothing to analyse in "+dir) || !strings.Contains(errOut, "applications/overlays/<cluster>/") || out != "" {
+		t.Errorf("exit %d, out %q, stderr %q", code, out, errOut)
 	}
 }
 

@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -15,9 +15,11 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
 	"github.com/opencenter-cloud/gitops-hook/internal/hookinstall"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
+	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
 
 // hookSkipped reports why "run" must not check anything: GITOPS_HOOK=0 or
@@ -40,9 +42,19 @@ func runHook(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "gitops-hook: skipped (%s)\n", why)
 		return ExitOK
 	}
-	fs, c := command("run", "Usage: gitops-hook run [flags]\n\nThe pre-commit hook: analyses the staged content (the git index), reporting the\nfindings in the clusters the staged changes affect.", env)
-	fix := fs.Bool("fix", false, "apply the safe fixes to the working tree (never to the index)")
-	pos, code, done := parseArgs(fs, args)
+	flags, c := commandWith("run", help{
+		usage: "gitops-hook run [flags]",
+		about: `The pre-commit hook: analyses the staged content (the git index, exactly what the commit
+will hold), reporting the findings of the clusters the staged changes affect. It never
+changes the index, the working tree, a stash or a ref. Skip it with GITOPS_HOOK=0 or
+SKIP=gitops-hook. Exit 1 blocks the commit.`,
+		examples: []string{
+			"gitops-hook install          # run it at every commit",
+			"gitops-hook run              # what the next commit would be told",
+			"gitops-hook run --fix        # write the safe fixes to the working tree, then review and git add",
+		}}, env, allCommon)
+	fix := flags.Bool("fix", false, "apply the safe fixes to the working tree (never to the index)")
+	pos, code, done := parseArgs(flags, args)
 	if done {
 		return code
 	}
@@ -51,8 +63,7 @@ func runHook(ctx context.Context, args []string, env Env) int {
 		// reads the whole staged repository regardless.
 		_ = pos
 	}
-	if !validFormat(c.format) {
-		fmt.Fprintf(env.Stderr, "gitops-hook: unknown --format %q (want %s)\n", c.format, strings.Join(report.Formats(), ", "))
+	if !c.checkFormat(env, "run") {
 		return ExitUsage
 	}
 	fail := func(format string, a ...any) int {
@@ -68,11 +79,14 @@ func runHook(ctx context.Context, args []string, env Env) int {
 	case err != nil:
 		return fail("cannot read the staged content: %v", err)
 	}
-	root := v.Root()
+	top := v.Root()
 
+	// Each changed path belongs to the root check would find for it: the
+	// nearest folder holding a staged .gitops.yaml, else the top-level.
 	// A rename counts once, but both its sides are changed paths.
+	byRoot := map[string][]string{}
+	relevant := map[string]int{}
 	var changed []string
-	relevant := 0
 	for _, ch := range v.Changes() {
 		counted := false
 		for _, p := range []string{ch.Path, ch.OldPath} {
@@ -80,13 +94,23 @@ func runHook(ctx context.Context, args []string, env Env) int {
 				continue
 			}
 			changed = append(changed, p)
-			if !counted && analysis.Relevant(v, p) {
-				relevant++
+			root := stagedRoot(v, p)
+			rel := relTo(root, p)
+			byRoot[root] = append(byRoot[root], rel)
+			if !counted && analysis.Relevant(subFS(v, root), rel) {
+				relevant[root]++
 				counted = true
 			}
 		}
 	}
-	if relevant == 0 {
+	var roots []string
+	total := 0
+	for r, n := range relevant {
+		roots = append(roots, r)
+		total += n
+	}
+	sort.Strings(roots)
+	if total == 0 {
 		if c.format == "text" {
 			fmt.Fprintln(env.Stdout, "gitops-hook: no GitOps file staged; nothing to check")
 			return ExitOK
@@ -94,44 +118,127 @@ func runHook(ctx context.Context, args []string, env Env) int {
 		return writeReport(env, c, nil, 0)
 	}
 
-	cfg, err := hookConfig(c, v, env)
-	if err != nil {
-		return fail("%v", err)
+	var all []diag.Diagnostic
+	files := 0
+	scope := &analysis.Scope{}
+	for _, root := range roots {
+		fsys := subFS(v, root)
+		cfg, err := hookConfig(c, fsys, env)
+		if err != nil {
+			return fail("%v", err)
+		}
+		wopts := c.workspaceOptions(env, "")
+		res, err := workspace.NewResolver(cfg, filepath.Join(top, filepath.FromSlash(root)), wopts)
+		if err != nil {
+			return fail("%v", err)
+		}
+		for _, id := range c.rules {
+			if _, ok := rules.Lookup(id); !ok {
+				return fail("--rule %s: no such rule%s (see gitops-hook rules)", id, config.Suggest(id, workspace.RuleIDs()))
+			}
+		}
+		origin, _ := gitview.Origin(top)
+		opts := analysis.Options{FS: fsys, Config: cfg, Origin: origin, Sources: res, Rules: c.rules, Changed: byRoot[root]}
+		result, err := analysis.Analyze(ctx, opts)
+		if err != nil {
+			return fail("%v", err)
+		}
+		reportInternalErrors(env, result)
+		if *fix {
+			guard := func(p string) error {
+				staged, err := fs.ReadFile(fsys, p)
+				if err != nil {
+					return fmt.Errorf("not staged (%v)", err)
+				}
+				work, err := os.ReadFile(filepath.Join(top, filepath.FromSlash(root), filepath.FromSlash(p)))
+				if err != nil {
+					return err
+				}
+				if !bytes.Equal(staged, work) {
+					return errors.New("the working copy differs from the staged content; stage or stash those changes first")
+				}
+				return nil
+			}
+			out, err := workspace.SafeFixes(ctx, opts, result, guard)
+			if err != nil {
+				return fail("--fix: %v", err)
+			}
+			// The commit holds the staged content, not the fixed working
+			// copy: the findings reported stay those of the index.
+			if _, code := finishFix(env, filepath.Join(top, filepath.FromSlash(root)), out); code != ExitOK {
+				return code
+			}
+			if len(out.Changes) > 0 && !out.Refused() {
+				fmt.Fprintf(env.Stderr, "gitops-hook: applied %d fix%s to the working tree; review them, \"git add\" the files and commit again\n", len(out.Applied), pluralES(len(out.Applied)))
+			}
+		}
+		files += result.Files
+		scope.All = scope.All || result.Scope.All
+		scope.Clusters = append(scope.Clusters, result.Scope.Clusters...)
+		for _, d := range result.Diagnostics {
+			all = append(all, prefixed(root, d))
+		}
 	}
-	res, err := c.resolver(cfg, root, env)
-	if err != nil {
-		return fail("%v", err)
+	opts := report.Options{Color: c.color(env), Summary: hookSummary(all, scope, total)}
+	if !c.verbose {
+		opts.Changed = changed // infos elsewhere in the affected clusters stay quiet
 	}
-	origin, _ := gitview.Origin(root)
-	result, err := analysis.Analyze(ctx, analysis.Options{FS: v, Config: cfg, Origin: origin, Sources: res, Rules: c.rules, Changed: changed})
-	if err != nil {
-		return fail("%v", err)
-	}
-	reportInternalErrors(env, result)
-	opts := report.Options{Color: c.color(env), Summary: hookSummary(result.Diagnostics, result.Scope, relevant)}
-	if err := report.Write(env.Stdout, c.format, result.Diagnostics, result.Files, opts); err != nil {
+	if err := report.Write(env.Stdout, c.format, all, files, opts); err != nil {
 		return fail("writing output: %v", err)
 	}
-	if *fix {
-		guard := func(p string, work []byte) error {
-			staged, err := v.ReadFile(p)
-			if err != nil {
-				return fmt.Errorf("not staged (%v)", err)
-			}
-			if !bytes.Equal(staged, work) {
-				return errors.New("the working copy differs from the staged content; stage or stash those changes first")
-			}
-			return nil
+	return c.exitFor(all)
+}
+
+// stagedRoot is the root of a staged path: the nearest folder at or above
+// it holding a staged .gitops.yaml, else "." (the top-level), as check
+// finds it in the working tree.
+func stagedRoot(v fs.FS, p string) string {
+	for d := path.Dir(p); ; d = path.Dir(d) {
+		if _, err := fs.Stat(v, path.Join(d, config.FileName)); err == nil {
+			return d
 		}
-		n, err := applyFixes(root, result.Diagnostics, guard, env.Stderr)
-		if err != nil {
-			return fail("--fix: %v", err)
-		}
-		if n > 0 {
-			fmt.Fprintf(env.Stderr, "gitops-hook: applied %d fix%s to the working tree; review them, \"git add\" the files and commit again\n", n, pluralES(n))
+		if d == "." || d == "/" {
+			return "."
 		}
 	}
-	return c.exitFor(result.Diagnostics)
+}
+
+// relTo makes a top-level path relative to a root.
+func relTo(root, p string) string {
+	if root == "." {
+		return p
+	}
+	return strings.TrimPrefix(p, root+"/")
+}
+
+// subFS is the view below a root.
+func subFS(v fs.FS, root string) fs.FS {
+	if root == "." {
+		return v
+	}
+	sub, err := fs.Sub(v, root)
+	if err != nil {
+		return v
+	}
+	return sub
+}
+
+// prefixed makes a finding's paths relative to the top-level again, where
+// git runs the hook.
+func prefixed(root string, d diag.Diagnostic) diag.Diagnostic {
+	if root == "." {
+		return d
+	}
+	d.File = path.Join(root, d.File)
+	rel := make([]diag.Related, len(d.Related))
+	for i, r := range d.Related {
+		if !strings.Contains(r.File, "@") {
+			r.File = path.Join(root, r.File)
+		}
+		rel[i] = r
+	}
+	d.Related = rel
+	return d
 }
 
 func writeReport(env Env, c *common, ds []diag.Diagnostic, files int) int {
@@ -169,13 +276,9 @@ func pluralES(n int) string {
 // hookConfig reads --config from the working tree when given, else
 // .gitops.yaml from the staged view: the configuration being committed is
 // the one that applies.
-func hookConfig(c *common, v *gitview.View, env Env) (*config.Config, error) {
+func hookConfig(c *common, fsys fs.FS, env Env) (*config.Config, error) {
 	if c.configFile == "" {
-		cfg, err := analysis.LoadConfig(v)
-		if err != nil {
-			return nil, fmt.Errorf("staged %w", err)
-		}
-		return cfg, nil
+		return workspace.LoadConfig(fsys, ".")
 	}
 	p := c.configFile
 	if !filepath.IsAbs(p) {
@@ -185,11 +288,7 @@ func hookConfig(c *common, v *gitview.View, env Env) (*config.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	cfg, err := config.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	return cfg, nil
+	return workspace.ParseConfig(p, data)
 }
 
 // runInstall installs or removes the pre-commit shim.
@@ -200,16 +299,22 @@ func runInstall(args []string, env Env, uninstall bool) int {
 	}
 	fs := newFlagSet(name, env)
 	force := false
+	h := help{usage: "gitops-hook uninstall",
+		about: "Removes the pre-commit hook gitops-hook installed and restores, byte for byte, the hook it chained."}
 	if !uninstall {
-		fs.BoolVar(&force, "force", false, "chain an existing pre-commit hook that is not gitops-hook's")
+		fs.BoolVar(&force, "force", false, "also chain a pre-commit hook that another tool installed in .git/hooks")
+		h = help{usage: "gitops-hook install [--force]",
+			about: `Installs the pre-commit hook in the hooks folder git uses (core.hooksPath honoured). An
+existing hook (openCenter's own, in .opencenter/hooks) is chained, never replaced. The hook
+runs the binary it was installed from; GITOPS_HOOK_BIN overrides it at commit time.`,
+			examples: []string{"gitops-hook install", "GITOPS_HOOK=0 git commit ...   # skip it once"}}
 	}
-	pos, err := parse(fs, args)
-	if err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return ExitOK
-		}
-		return ExitUsage
+	fs.Usage = func() { printHelp(env.Stderr, fs, h) }
+	pos, code, done := parseArgs(fs, args)
+	if done {
+		return code
 	}
+	var err error
 	if len(pos) > 0 {
 		fmt.Fprintf(env.Stderr, "gitops-hook %s: unexpected argument %q\n", name, pos[0])
 		return ExitUsage
@@ -238,167 +343,4 @@ func runInstall(args []string, env Env, uninstall bool) int {
 	}
 	fmt.Fprintf(env.Stdout, "gitops-hook: %s\n", res)
 	return ExitOK
-}
-
-// edit is one text replacement in bytes, checked against the file.
-type edit struct {
-	start, end int
-	text       string
-}
-
-// applyFixes applies the safe fixes of ds to the files under root: the
-// first fix of each diagnostic when it consists of text edits only (no
-// created or deleted file), skipping a fix that overlaps one already
-// taken. guard, when set, may refuse a file given its current content. It
-// prints what it changed and skipped and returns the number of fixes
-// applied. Only the working tree is written, never the index.
-func applyFixes(root string, ds []diag.Diagnostic, guard func(p string, content []byte) error, w io.Writer) (int, error) {
-	r, err := os.OpenRoot(root)
-	if err != nil {
-		return 0, err
-	}
-	defer r.Close()
-	contents := map[string][]byte{}
-	refused := map[string]error{}
-	taken := map[string][]edit{}
-	var titles []string
-	applied := 0
-	load := func(p string) ([]byte, error) {
-		if err, ok := refused[p]; ok {
-			return nil, err
-		}
-		if b, ok := contents[p]; ok {
-			return b, nil
-		}
-		b, err := r.ReadFile(filepath.FromSlash(p))
-		if err == nil && guard != nil {
-			err = guard(p, b)
-		}
-		if err != nil {
-			refused[p] = err
-			fmt.Fprintf(w, "gitops-hook: not fixing %s: %v\n", p, err)
-			return nil, err
-		}
-		contents[p] = b
-		return b, nil
-	}
-next:
-	for _, d := range ds {
-		if len(d.Fixes) == 0 {
-			continue
-		}
-		f := d.Fixes[0]
-		if len(f.Edits) == 0 || len(f.Creates) > 0 || len(f.Deletes) > 0 {
-			continue
-		}
-		byFile := map[string][]edit{}
-		for _, e := range f.Edits {
-			b, err := load(e.File)
-			if err != nil {
-				continue next
-			}
-			ed, ok := toEdit(b, e)
-			if !ok {
-				fmt.Fprintf(w, "gitops-hook: not applying %q: %s changed since it was analysed\n", f.Title, e.File)
-				continue next
-			}
-			byFile[e.File] = append(byFile[e.File], ed)
-		}
-		dup := true
-		for p, eds := range byFile {
-			for _, e := range eds {
-				same := false
-				for _, t := range taken[p] {
-					if e == t {
-						same = true
-					} else if overlaps(e, t) {
-						fmt.Fprintf(w, "gitops-hook: not applying %q: it overlaps another fix in %s\n", f.Title, p)
-						continue next
-					}
-				}
-				dup = dup && same
-			}
-		}
-		if dup {
-			continue // the same fix, offered by a duplicate finding
-		}
-		for p, eds := range byFile {
-			taken[p] = append(taken[p], eds...)
-		}
-		applied++
-		titles = append(titles, fmt.Sprintf("%s:%d: %s", d.File, d.Range.Start.Line, f.Title))
-	}
-	var files []string
-	for p := range taken {
-		files = append(files, p)
-	}
-	sort.Strings(files)
-	for _, p := range files {
-		out := splice(contents[p], taken[p])
-		if err := writeFileIn(r, filepath.FromSlash(p), out); err != nil {
-			return applied, err
-		}
-	}
-	for _, t := range titles {
-		fmt.Fprintf(w, "fixed %s\n", t)
-	}
-	return applied, nil
-}
-
-// toEdit converts an engine edit to byte offsets, checking that its
-// offsets still agree with its line numbers in b.
-func toEdit(b []byte, e diag.Edit) (edit, bool) {
-	s, en := e.Range.Start, e.Range.End
-	if s.Offset < 0 || en.Offset < s.Offset || en.Offset > len(b) {
-		return edit{}, false
-	}
-	if bytes.Count(b[:s.Offset], []byte("\n"))+1 != s.Line || bytes.Count(b[:en.Offset], []byte("\n"))+1 != en.Line {
-		return edit{}, false
-	}
-	return edit{start: s.Offset, end: en.Offset, text: e.NewText}, true
-}
-
-// overlaps: two spans share a byte, an insertion falls inside a span, or
-// two insertions share a point (their order would be a guess).
-func overlaps(a, b edit) bool {
-	switch {
-	case a.start == a.end && b.start == b.end:
-		return a.start == b.start
-	case a.start == a.end:
-		return b.start < a.start && a.start < b.end
-	case b.start == b.end:
-		return a.start < b.start && b.start < a.end
-	}
-	return a.start < b.end && b.start < a.end
-}
-
-func splice(b []byte, eds []edit) []byte {
-	sort.SliceStable(eds, func(i, j int) bool { return eds[i].start > eds[j].start })
-	out := append([]byte(nil), b...)
-	for _, e := range eds {
-		out = append(out[:e.start:e.start], append([]byte(e.text), out[e.end:]...)...)
-	}
-	return out
-}
-
-// writeFileIn replaces a file inside r through a temporary file and a
-// rename, keeping its permissions.
-func writeFileIn(r *os.Root, p string, data []byte) error {
-	fi, err := r.Stat(p)
-	if err != nil {
-		return err
-	}
-	tmp := p + ".gitops-hook-fix~"
-	if err := r.WriteFile(tmp, data, fi.Mode().Perm()); err != nil {
-		return err
-	}
-	if err := r.Chmod(tmp, fi.Mode().Perm()); err != nil {
-		_ = r.Remove(tmp)
-		return err
-	}
-	if err := r.Rename(tmp, p); err != nil {
-		_ = r.Remove(tmp)
-		return err
-	}
-	return nil
 }

@@ -2,173 +2,29 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
-
-	git "github.com/go-git/go-git/v5"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pin"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
+	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
 
-// workspace is the repository a writing command works on.
-type workspace struct {
-	root string
-	fsys *os.Root
-	opts analysis.Options
-}
-
-// openWorkspace finds the repository (the git top-level of the current
-// folder, else the folder itself), reads the configuration and builds the
-// analysis options.
-func (c *common) openWorkspace(env Env) (*workspace, error) {
-	root, err := findRoot(env.Dir)
+// guardUncommitted refuses to write over work git has not committed.
+func guardUncommitted(ws *workspace.Workspace, files []string) error {
+	d, err := ws.Uncommitted(files)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	cfg, res, err := c.setup(root, env)
-	if err != nil {
-		return nil, err
-	}
-	r, err := OpenDir(root)
-	if err != nil {
-		return nil, err
-	}
-	return &workspace{root: root, fsys: r, opts: analysis.Options{FS: r.FS(), Config: cfg, Origin: originURL(root), Sources: res}}, nil
-}
-
-// dirty lists which of files (or files below the given folders) have
-// uncommitted changes, when the repository is a git work tree.
-func dirty(root string, paths []string) ([]string, error) {
-	r, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
-	if err != nil {
-		return nil, nil // not a git repository: nothing to protect
-	}
-	wt, err := r.Worktree()
-	if err != nil {
-		return nil, nil
-	}
-	st, err := wt.Status()
-	if err != nil {
-		return nil, fmt.Errorf("git status of %s: %w", root, err)
-	}
-	var out []string
-	for file, s := range st {
-		if s.Worktree == git.Unmodified && s.Staging == git.Unmodified {
-			continue
-		}
-		for _, p := range paths {
-			if file == p || strings.HasPrefix(file, strings.TrimSuffix(p, "/")+"/") {
-				out = append(out, file)
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-// writeChanges writes every change atomically: each file's new content
-// goes to a temporary file in its own folder, and only when all of them are
-// written are they renamed into place; deletions come last. On failure
-// before the renames, nothing is changed.
-func writeChanges(root string, changes []promote.Change) error {
-	type pending struct{ tmp, dst string }
-	var done []pending
-	var made []string
-	cleanup := func() {
-		for _, p := range done {
-			os.Remove(p.tmp)
-		}
-		for i := len(made) - 1; i >= 0; i-- {
-			os.Remove(made[i])
-		}
-	}
-	for _, c := range changes {
-		if c.After == nil {
-			continue
-		}
-		if !validRel(c.File) {
-			cleanup()
-			return fmt.Errorf("%s: refusing to write outside the repository", c.File)
-		}
-		dst := filepath.Join(root, filepath.FromSlash(c.File))
-		dir := filepath.Dir(dst)
-		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-			// Remember the folders made so a failure can remove them.
-			var missing []string
-			for d := dir; d != root; d = filepath.Dir(d) {
-				if _, err := os.Stat(d); err == nil {
-					break
-				}
-				missing = append(missing, d)
-			}
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				cleanup()
-				return fmt.Errorf("%s: %w", c.File, err)
-			}
-			for i := len(missing) - 1; i >= 0; i-- {
-				made = append(made, missing[i])
-			}
-		}
-		mode := os.FileMode(0o644)
-		if st, err := os.Stat(dst); err == nil {
-			mode = st.Mode().Perm()
-		}
-		tmp, err := os.CreateTemp(dir, "."+filepath.Base(dst)+".gitops-*")
-		if err != nil {
-			cleanup()
-			return fmt.Errorf("%s: %w", c.File, err)
-		}
-		done = append(done, pending{tmp.Name(), dst})
-		_, werr := tmp.Write(c.After)
-		if werr == nil {
-			werr = tmp.Sync()
-		}
-		if cerr := tmp.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr == nil {
-			werr = os.Chmod(tmp.Name(), mode)
-		}
-		if werr != nil {
-			cleanup()
-			return fmt.Errorf("%s: %w", c.File, werr)
-		}
-	}
-	for i, p := range done {
-		if err := os.Rename(p.tmp, p.dst); err != nil {
-			for _, q := range done[i:] {
-				os.Remove(q.tmp)
-			}
-			return fmt.Errorf("%s: %w (%d of %d files written)", p.dst, err, i, len(done))
-		}
-	}
-	for _, c := range changes {
-		if c.After != nil {
-			continue
-		}
-		if !validRel(c.File) {
-			return fmt.Errorf("%s: refusing to delete outside the repository", c.File)
-		}
-		if err := os.Remove(filepath.Join(root, filepath.FromSlash(c.File))); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("%s: %w", c.File, err)
-		}
+	if len(d) > 0 {
+		return fmt.Errorf("uncommitted changes in %s: commit or stash them first, or pass --force", strings.Join(d, ", "))
 	}
 	return nil
-}
-
-func validRel(p string) bool {
-	c := path.Clean(p)
-	return c == p && c != "." && !strings.HasPrefix(c, "../") && c != ".." && !strings.HasPrefix(c, "/") && !strings.HasPrefix(c, ".git/")
 }
 
 func printDiff(w io.Writer, changes []promote.Change) {
@@ -188,7 +44,17 @@ func printFindings(w io.Writer, title string, ds []diag.Diagnostic) {
 }
 
 func runPromote(ctx context.Context, args []string, env Env) int {
-	fs, c := command("promote", "Usage: gitops-hook promote SERVICE --from CLUSTER --to CLUSTER [--dry-run] [--force]", env)
+	fs, c := commandWith("promote", help{
+		usage: "gitops-hook promote SERVICE --from CLUSTER --to CLUSTER [--dry-run] [--force]",
+		about: `Copies a service's overlay (applications/overlays/FROM/services/SERVICE/) to the next
+environment, with its Flux Kustomizations, sources and dependsOn, rewritten for TO. Files
+TO marks as its own (# gitops:env-local, or envLocal: in .gitops.yaml) are kept. TO keeps
+the base tag it pins. The result is analysed first: nothing is written when it adds
+errors (unless --force), nor over uncommitted changes (unless --force).`,
+		examples: []string{
+			"gitops-hook promote gateway-api --from staging-cluster --to prod-cluster --dry-run",
+			"gitops-hook promote cert-manager --from dev-cluster --to staging-cluster",
+		}}, env, sourceFlags|outputFlags, "text", "json")
 	from := fs.String("from", "", "environment (cluster) to promote from")
 	to := fs.String("to", "", "environment (cluster) to promote to")
 	dry := fs.Bool("dry-run", false, "print the unified diff instead of writing")
@@ -207,25 +73,24 @@ func runPromote(ctx context.Context, args []string, env Env) int {
 	if *from == "" || *to == "" {
 		return fail("--from and --to are required")
 	}
-	if c.format != "text" && c.format != "json" {
-		return fail("--format %s: promote prints text or json", c.format)
+	if !c.checkFormat(env, "promote") {
+		return ExitUsage
 	}
-	ws, err := c.openWorkspace(env)
+	ws, err := c.open(env, "")
 	if err != nil {
 		return fail("%v", err)
 	}
-	plan, err := promote.Promote(ctx, promote.Options{Analysis: ws.opts, Service: pos[0], From: *from, To: *to})
+	defer ws.Close()
+	plan, err := promote.Promote(ctx, promote.Options{Analysis: ws.Analysis(), Service: pos[0], From: *from, To: *to})
 	if err != nil {
 		return fail("%v", err)
 	}
-	if !*dry {
-		if d, err := dirty(ws.root, promote.Files(plan.Fix)); err != nil {
+	if !*dry && !*force {
+		if err := guardUncommitted(ws, promote.Files(plan.Fix)); err != nil {
 			return fail("%v", err)
-		} else if len(d) > 0 {
-			return fail("uncommitted changes in %s: commit or stash them first", strings.Join(d, ", "))
 		}
 	}
-	return finishPlan(env, c.format, "promote", plan.Fix.Title, plan.Changes, plan.Notes, plan.Review, plan.NewErrors, *dry, *force, ws.root)
+	return finishPlan(env, c.format, "promote", plan.Fix.Title, plan.Changes, plan.Notes, plan.Review, plan.NewErrors, *dry, *force, ws.Root)
 }
 
 // finishPlan prints a computed fix and, unless dry, writes it when it
@@ -253,7 +118,7 @@ func finishPlan(env Env, format, cmd, title string, changes []promote.Change, no
 		}
 		code := ExitOK
 		if !dry && (len(newErrs) == 0 || force) {
-			if err := writeChanges(root, changes); err != nil {
+			if err := workspace.WriteChanges(root, changes); err != nil {
 				fmt.Fprintf(env.Stderr, "gitops-hook %s: %v\n", cmd, err)
 				return ExitUsage
 			}
@@ -294,7 +159,7 @@ func finishPlan(env Env, format, cmd, title string, changes []promote.Change, no
 		fmt.Fprintln(w, "nothing to change")
 		return ExitOK
 	}
-	if err := writeChanges(root, changes); err != nil {
+	if err := workspace.WriteChanges(root, changes); err != nil {
 		fmt.Fprintf(env.Stderr, "gitops-hook %s: %v\n", cmd, err)
 		return ExitUsage
 	}
@@ -320,7 +185,18 @@ func jsonDiags(ds []diag.Diagnostic) any {
 }
 
 func runPin(ctx context.Context, args []string, env Env) int {
-	fs, c := command("pin", "Usage: gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject] [--dry-run] [--force]\n\nSOURCE is a GitRepository name or a repository URL (all its sources).", env)
+	fs, c := commandWith("pin", help{
+		usage: "gitops-hook pin SOURCE (--previous | --next | --tag T) [--cluster C] [--reject] [--dry-run] [--force]",
+		about: `Moves the tag a GitRepository pins (spec.ref.tag), keeping comments and layout. SOURCE is a
+GitRepository name or a repository URL (then every source of it). --previous and --next
+follow the repository's tag history and skip rejected tags. Every Kustomization reading
+the new tag is analysed first: nothing is written when it adds errors (unless --force),
+nor over uncommitted changes (unless --force).`,
+		examples: []string{
+			"gitops-hook pin opencenter-cert-manager --cluster dev-cluster --previous --dry-run",
+			"gitops-hook pin opencenter-gateway-api --tag 2026.02 --cluster staging-cluster",
+			"gitops-hook pin opencenter-cert-manager --cluster dev-cluster --previous --reject",
+		}}, env, sourceFlags|outputFlags, "text", "json")
 	prev := fs.Bool("previous", false, "pin the tag before the current one")
 	next := fs.Bool("next", false, "pin the tag after the current one")
 	tag := fs.String("tag", "", "pin this tag")
@@ -348,22 +224,21 @@ func runPin(ctx context.Context, args []string, env Env) int {
 	if n != 1 {
 		return fail("give exactly one of --previous, --next, --tag T")
 	}
-	if c.format != "text" && c.format != "json" {
-		return fail("--format %s: pin prints text or json", c.format)
+	if !c.checkFormat(env, "pin") {
+		return ExitUsage
 	}
-	ws, err := c.openWorkspace(env)
+	ws, err := c.open(env, "")
 	if err != nil {
 		return fail("%v", err)
 	}
-	plan, err := pin.Pin(ctx, pin.Options{Analysis: ws.opts, Source: pos[0], Cluster: *cluster, Previous: *prev, Next: *next, Tag: *tag, Reject: *reject})
+	defer ws.Close()
+	plan, err := pin.Pin(ctx, pin.Options{Analysis: ws.Analysis(), Source: pos[0], Cluster: *cluster, Previous: *prev, Next: *next, Tag: *tag, Reject: *reject})
 	if err != nil {
 		return fail("%v", err)
 	}
-	if !*dry {
-		if d, err := dirty(ws.root, promote.Files(plan.Fix)); err != nil {
+	if !*dry && !*force {
+		if err := guardUncommitted(ws, promote.Files(plan.Fix)); err != nil {
 			return fail("%v", err)
-		} else if len(d) > 0 {
-			return fail("uncommitted changes in %s: commit or stash them first", strings.Join(d, ", "))
 		}
 	}
 	notes := plan.Notes
@@ -377,11 +252,19 @@ func runPin(ctx context.Context, args []string, env Env) int {
 	if title == "" {
 		title = "Pin " + pos[0]
 	}
-	return finishPlan(env, c.format, "pin", title, plan.Changes, notes, nil, plan.NewErrors, *dry, *force, ws.root)
+	return finishPlan(env, c.format, "pin", title, plan.Changes, notes, nil, plan.NewErrors, *dry, *force, ws.Root)
 }
 
 func runDiff(ctx context.Context, args []string, env Env) int {
-	fs, c := command("diff", "Usage: gitops-hook diff [A B] [--format text|json]\n\nWith A and B: per service, the files that differ, the tags each pins, and services in only one.\nWithout: every service by every environment.", env)
+	fs, c := commandWith("diff", help{
+		usage: "gitops-hook diff [A B] [flags]",
+		about: `Compares environments. With two clusters A and B: per service, the files that differ,
+the tags each pins, and the services in only one. Without: the matrix of every service by
+every environment, each cell against the environment before it.`,
+		examples: []string{
+			"gitops-hook diff",
+			"gitops-hook diff staging-cluster prod-cluster --format json",
+		}}, env, sourceFlags|outputFlags, "text", "json")
 	pos, code, done := parseArgs(fs, args)
 	if done {
 		return code
@@ -393,14 +276,15 @@ func runDiff(ctx context.Context, args []string, env Env) int {
 	if len(pos) != 0 && len(pos) != 2 {
 		return fail("want two environments or none, got %d", len(pos))
 	}
-	if c.format != "text" && c.format != "json" {
-		return fail("--format %s: diff prints text or json", c.format)
+	if !c.checkFormat(env, "diff") {
+		return ExitUsage
 	}
-	ws, err := c.openWorkspace(env)
+	ws, err := c.open(env, "")
 	if err != nil {
 		return fail("%v", err)
 	}
-	snap := analysis.Load(ctx, ws.opts, ws.opts.Config)
+	defer ws.Close()
+	snap := analysis.Load(ctx, ws.Analysis(), ws.Config)
 	if len(pos) == 2 {
 		d, err := promote.Compare(snap, pos[0], pos[1])
 		if err != nil {

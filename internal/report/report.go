@@ -43,12 +43,22 @@ func Summarize(ds []diag.Diagnostic, files int) Summary {
 	return s
 }
 
-// Options tune the text output.
+// Options tune the text output. JSON, SARIF and GitHub output always carry
+// every finding.
 type Options struct {
 	Color bool
 	// Summary replaces the closing line of the text output (the hook says
 	// what the commit was checked for rather than the repository count).
 	Summary string
+	// Fold lists errors first, then warnings, then infos, and folds the
+	// infos of one rule into one line with a count (check's default: a
+	// repository's tens of tag/update-available and schema/missing would
+	// bury its errors). Without it findings are written as given.
+	Fold bool
+	// Changed, when not nil, keeps only the infos located in these files
+	// (the hook: it speaks when it blocks or warns, or about what the
+	// commit touches); the summary says how many were left out.
+	Changed []string
 }
 
 // Write renders ds in format.
@@ -82,8 +92,13 @@ func paint(on bool, code, s string) string {
 	return code + s + reset
 }
 
-func writeText(w io.Writer, ds []diag.Diagnostic, files int, opts Options) error {
-	for _, d := range ds {
+func writeText(w io.Writer, all []diag.Diagnostic, files int, opts Options) error {
+	ds, hidden := shown(all, opts)
+	var counts map[int]foldCount // index in ds of a folded line -> what it stands for
+	if opts.Fold {
+		ds, counts = fold(ds)
+	}
+	for i, d := range ds {
 		sev := d.Severity.String()
 		switch d.Severity {
 		case diag.Error:
@@ -93,6 +108,11 @@ func writeText(w io.Writer, ds []diag.Diagnostic, files int, opts Options) error
 		default:
 			sev = paint(opts.Color, blue, sev)
 		}
+		if fc, ok := counts[i]; ok {
+			fmt.Fprintf(w, "%s:%d:%d: %s: %s %s %s\n", paint(opts.Color, bold, d.File), d.Range.Start.Line, d.Range.Start.Col, sev, d.Message, paint(opts.Color, dim, "["+d.Rule+"]"),
+				paint(opts.Color, dim, fmt.Sprintf("(1 of %d, in %d file%s; --verbose lists them)", fc.more+1, fc.files, plural(fc.files))))
+			continue
+		}
 		fmt.Fprintf(w, "%s:%d:%d: %s: %s %s\n", paint(opts.Color, bold, d.File), d.Range.Start.Line, d.Range.Start.Col, sev, d.Message, paint(opts.Color, dim, "["+d.Rule+"]"))
 		for _, r := range d.Related {
 			fmt.Fprintf(w, "    %s:%d:%d: %s\n", r.File, r.Range.Start.Line, r.Range.Start.Col, r.Message)
@@ -101,7 +121,7 @@ func writeText(w io.Writer, ds []diag.Diagnostic, files int, opts Options) error
 			fmt.Fprintf(w, "    %s %s\n", paint(opts.Color, dim, "fix:"), f.Title)
 		}
 	}
-	s := Summarize(ds, files)
+	s := Summarize(all, files)
 	line := fmt.Sprintf("%d error%s, %d warning%s, %d info in %d files", s.Errors, plural(s.Errors), s.Warnings, plural(s.Warnings), s.Infos, s.Files)
 	if s.Errors == 0 && s.Warnings == 0 && s.Infos == 0 {
 		line = fmt.Sprintf("no findings in %d files", s.Files)
@@ -109,8 +129,76 @@ func writeText(w io.Writer, ds []diag.Diagnostic, files int, opts Options) error
 	if opts.Summary != "" {
 		line = opts.Summary
 	}
+	if hidden > 0 {
+		line += fmt.Sprintf("; %d info outside the changed files not shown (--verbose shows them)", hidden)
+	}
 	_, err := fmt.Fprintln(w, line)
 	return err
+}
+
+// shown drops the infos outside opts.Changed, when it is set, and counts
+// them.
+func shown(ds []diag.Diagnostic, opts Options) ([]diag.Diagnostic, int) {
+	if opts.Changed == nil {
+		return ds, 0
+	}
+	changed := make(map[string]bool, len(opts.Changed))
+	for _, f := range opts.Changed {
+		changed[f] = true
+	}
+	out := make([]diag.Diagnostic, 0, len(ds))
+	for _, d := range ds {
+		if d.Severity <= diag.Info && !changed[d.File] {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, len(ds) - len(out)
+}
+
+// foldCount is what a folded info line stands for.
+type foldCount struct{ more, files int }
+
+// fold orders errors, then warnings, then infos (each in the given order)
+// and keeps one info per rule, the first, with a count of the others.
+func fold(ds []diag.Diagnostic) ([]diag.Diagnostic, map[int]foldCount) {
+	var out []diag.Diagnostic
+	for _, sev := range []diag.Severity{diag.Error, diag.Warning} {
+		for _, d := range ds {
+			if d.Severity == sev {
+				out = append(out, d)
+			}
+		}
+	}
+	type group struct {
+		first diag.Diagnostic
+		n     int
+		files map[string]bool
+	}
+	var order []string
+	groups := map[string]*group{}
+	for _, d := range ds {
+		if d.Severity == diag.Error || d.Severity == diag.Warning {
+			continue
+		}
+		g, ok := groups[d.Rule]
+		if !ok {
+			g = &group{first: d, files: map[string]bool{}}
+			groups[d.Rule] = g
+			order = append(order, d.Rule)
+		}
+		g.n++
+		g.files[d.File] = true
+	}
+	counts := map[int]foldCount{}
+	for _, rule := range order {
+		g := groups[rule]
+		if g.n > 1 {
+			counts[len(out)] = foldCount{more: g.n - 1, files: len(g.files)}
+		}
+		out = append(out, g.first)
+	}
+	return out, counts
 }
 
 func plural(n int) string {

@@ -124,3 +124,76 @@ func TestTextSummaryOverride(t *testing.T) {
 		t.Errorf("summary not replaced:\n%s", out)
 	}
 }
+
+func at(rule string, sev diag.Severity, file string, line int, msg string) diag.Diagnostic {
+	return diag.Diagnostic{Rule: rule, Severity: sev, File: file, Message: msg,
+		Range: diag.Range{Start: diag.Pos{Line: line, Col: 1}, End: diag.Pos{Line: line, Col: 2}}}
+}
+
+// A cluster's worth of findings as check reports them: infos first in file
+// order, errors and warnings among them.
+var cluster = []diag.Diagnostic{
+	at("schema/missing", diag.Info, "apps/a.yaml", 2, "no schema for 3 kinds"),
+	at("tag/update-available", diag.Info, "sources/a.yaml", 10, "a newer tag of a exists"),
+	at("flux/path-not-found", diag.Error, "fluxcd/b.yaml", 13, "path does not exist"),
+	at("tag/update-available", diag.Info, "sources/b.yaml", 10, "a newer tag of b exists"),
+	at("flux/suspended", diag.Warning, "fluxcd/c.yaml", 16, "suspended"),
+	at("tag/update-available", diag.Info, "sources/c.yaml", 10, "a newer tag of c exists"),
+	at("tag/update-available", diag.Info, "sources/c.yaml", 20, "a newer tag of c2 exists"),
+}
+
+func TestFold(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "text", cluster, 9, Options{Fold: true}); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	want := []string{
+		"fluxcd/b.yaml:13:1: error: path does not exist [flux/path-not-found]",
+		"fluxcd/c.yaml:16:1: warning: suspended [flux/suspended]",
+		"apps/a.yaml:2:1: info: no schema for 3 kinds [schema/missing]",
+		"sources/a.yaml:10:1: info: a newer tag of a exists [tag/update-available] (1 of 4, in 3 files; --verbose lists them)",
+		"1 error, 1 warning, 5 info in 9 files",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	// Unfolded (--verbose), every finding is listed as given.
+	b.Reset()
+	Write(&b, "text", cluster, 9, Options{})
+	if n := strings.Count(b.String(), "\n"); n != len(cluster)+1 {
+		t.Errorf("verbose: %d lines:\n%s", n, b.String())
+	}
+	// JSON keeps everything whatever the options.
+	b.Reset()
+	Write(&b, "json", cluster, 9, Options{Fold: true, Changed: []string{}})
+	var doc struct{ Diagnostics []any }
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil || len(doc.Diagnostics) != len(cluster) {
+		t.Errorf("json: %d diagnostics, %v", len(doc.Diagnostics), err)
+	}
+}
+
+// TestChanged: the hook shows errors and warnings wherever they are, infos
+// only in the changed files, and says how many it left out.
+func TestChanged(t *testing.T) {
+	var b bytes.Buffer
+	if err := Write(&b, "text", cluster, 9, Options{Changed: []string{"sources/c.yaml"}, Summary: "gitops-hook: 1 error, 1 warning in 1 changed file (1 cluster)"}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, w := range []string{"fluxcd/b.yaml:13:1: error", "fluxcd/c.yaml:16:1: warning", "sources/c.yaml:10:1: info", "sources/c.yaml:20:1: info",
+		"gitops-hook: 1 error, 1 warning in 1 changed file (1 cluster); 3 info outside the changed files not shown (--verbose shows them)\n"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("missing %q in:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "sources/a.yaml") || strings.Contains(out, "apps/a.yaml") {
+		t.Errorf("an info outside the changed files is shown:\n%s", out)
+	}
+	// A clean commit: the summary line only.
+	b.Reset()
+	Write(&b, "text", nil, 9, Options{Changed: []string{"x.yaml"}, Summary: "gitops-hook: 0 errors, 0 warnings in 1 changed file (1 cluster)"})
+	if b.String() != "gitops-hook: 0 errors, 0 warnings in 1 changed file (1 cluster)\n" {
+		t.Errorf("clean: %q", b.String())
+	}
+}

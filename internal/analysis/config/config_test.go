@@ -63,3 +63,23 @@ func TestParseErrors(t *testing.T) {
 		t.Error("Rejected")
 	}
 }
+
+func TestSchemasEntries(t *testing.T) {
+	c, err := Parse([]byte("schemas:\n  - schemas/crds-catalog\n  - https://raw.githubusercontent.com/datreeio/CRDs-catalog/main/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Schemas) != 2 || !IsSchemaURL(c.Schemas[1]) || IsSchemaURL(c.Schemas[0]) {
+		t.Errorf("schemas %q", c.Schemas)
+	}
+	for _, bad := range []string{
+		"schemas: ['https://example.com/catalog']", // a URL without template
+		"schemas: ['s3://bucket/{{.Group}}.json']", // a scheme that is not read
+		"schemas: ['']", // empty
+		"schemas: ['schemas/{{.Group}/{{.Kind}}.json']", // unbalanced
+	} {
+		if _, err := Parse([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+}

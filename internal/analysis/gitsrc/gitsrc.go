@@ -28,7 +28,8 @@ import (
 )
 
 // Resolver opens source repositories by URL. It is safe for concurrent use
-// and opens each repository once.
+// and opens each repository once: every source naming a URL waits for the
+// same attempt and gets the same repository or the same error.
 type Resolver struct {
 	Mirrors  map[string]string // URL (any spelling) -> local clone or bare repo
 	CacheDir string            // where cache clones live; "" disables the cache
@@ -37,7 +38,15 @@ type Resolver struct {
 	Timeout  time.Duration     // bound on one network fetch
 
 	mu    sync.Mutex
-	repos map[string]*Repo
+	repos map[string]*opening
+}
+
+// opening is one attempt at opening a repository; done is closed when repo
+// and err are set.
+type opening struct {
+	done chan struct{}
+	repo *Repo
+	err  error
 }
 
 // Ref is a GitRepository spec.ref.
@@ -82,29 +91,43 @@ type Repo struct {
 }
 
 // ErrUnavailable means the repository could not be read: offline with no
-// mirror or cache, or the mirror is not a git repository.
+// mirror or cache, the clone failed, or the mirror is not a git repository.
 var ErrUnavailable = errors.New("repository not available")
 
+// marker is written into a cache clone once it is complete; a folder
+// without it is a clone that failed or is still being made, never read.
+const marker = "FETCH_HEAD"
+
 // Open returns the repository for url, or an error wrapping ErrUnavailable.
+// Concurrent calls for one repository share one attempt.
 func (rs *Resolver) Open(ctx context.Context, url string) (*Repo, error) {
 	key := config.NormalizeURL(url)
 	rs.mu.Lock()
 	if rs.repos == nil {
-		rs.repos = map[string]*Repo{}
+		rs.repos = map[string]*opening{}
 	}
-	if r, ok := rs.repos[key]; ok {
-		rs.mu.Unlock()
-		if r == nil {
-			return nil, fmt.Errorf("could not be read earlier: %w", ErrUnavailable)
+	o, ok := rs.repos[key]
+	if !ok {
+		o = &opening{done: make(chan struct{})}
+		rs.repos[key] = o
+	}
+	rs.mu.Unlock()
+	if ok {
+		select {
+		case <-o.done:
+			return o.repo, o.err
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: %w", ctx.Err(), ErrUnavailable)
 		}
-		return r, nil
 	}
-	rs.mu.Unlock()
-	r, err := rs.open(ctx, url, key)
-	rs.mu.Lock()
-	rs.repos[key] = r
-	rs.mu.Unlock()
-	return r, err
+	// The attempt belongs to every waiter, so a caller's cancellation
+	// must not fail it for the others.
+	o.repo, o.err = rs.open(context.WithoutCancel(ctx), url, key)
+	if o.err == nil && o.repo == nil {
+		o.err = fmt.Errorf("%s: %w", url, ErrUnavailable)
+	}
+	close(o.done)
+	return o.repo, o.err
 }
 
 func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
@@ -123,40 +146,84 @@ func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
 	}
 	sum := sha256.Sum256([]byte(key))
 	dir := filepath.Join(rs.CacheDir, "repos", hex.EncodeToString(sum[:8]))
-	g, err := openFast(dir)
-	fresh := false
-	if err == nil {
-		if st, serr := os.Stat(filepath.Join(dir, "FETCH_HEAD")); serr == nil && time.Since(st.ModTime()) < rs.ttl() {
-			fresh = true
-		}
-	}
 	if rs.Offline {
-		if err != nil {
+		if !complete(dir) {
 			return nil, fmt.Errorf("offline, no mirror, not in the cache: %w", ErrUnavailable)
+		}
+		g, err := openFast(dir)
+		if err != nil {
+			return nil, fmt.Errorf("cache %s: %v: %w", dir, err, ErrUnavailable)
 		}
 		return newRepo(url, dir, g)
 	}
-	if err == nil && fresh {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("cache: %v: %w", err, ErrUnavailable)
+	}
+	// Another process may be cloning or fetching the same repository.
+	unlock, err := lockFile(dir + ".lock")
+	if err != nil {
+		return nil, fmt.Errorf("cache: %v: %w", err, ErrUnavailable)
+	}
+	defer unlock()
+	if !complete(dir) {
+		return rs.clone(ctx, url, dir)
+	}
+	g, err := openFast(dir)
+	if err != nil {
+		// A cache folder that is not a repository is rebuilt.
+		return rs.clone(ctx, url, dir)
+	}
+	if st, serr := os.Stat(filepath.Join(dir, marker)); serr == nil && time.Since(st.ModTime()) < rs.ttl() {
 		return newRepo(url, dir, g)
 	}
 	ctx, cancel := context.WithTimeout(ctx, rs.timeout())
 	defer cancel()
-	if err != nil {
-		g, err = git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: url, Tags: git.AllTags, NoCheckout: true})
-		if err != nil {
-			_ = os.RemoveAll(dir)
-			return nil, fmt.Errorf("clone failed: %v: %w", err, ErrUnavailable)
-		}
-	} else {
-		ferr := g.FetchContext(ctx, &git.FetchOptions{Tags: git.AllTags, Force: true,
-			RefSpecs: []gitconfig.RefSpec{"+refs/heads/*:refs/heads/*"}})
-		if ferr != nil && !errors.Is(ferr, git.NoErrAlreadyUpToDate) {
-			// A stale cache is still better than nothing.
-			return newRepo(url, dir, g)
-		}
+	ferr := g.FetchContext(ctx, &git.FetchOptions{Tags: git.AllTags, Force: true,
+		RefSpecs: []gitconfig.RefSpec{"+refs/heads/*:refs/heads/*"}})
+	if ferr == nil || errors.Is(ferr, git.NoErrAlreadyUpToDate) {
+		touch(dir)
 	}
-	_ = os.WriteFile(filepath.Join(dir, "FETCH_HEAD"), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
+	// On a failed fetch, a stale cache is still better than nothing.
 	return newRepo(url, dir, g)
+}
+
+// clone makes a cache clone of url at dir: into a temporary folder beside
+// it, renamed into place only when complete, so that no reader ever sees a
+// half-made clone. The caller holds the lock of dir.
+func (rs *Resolver) clone(ctx context.Context, url, dir string) (*Repo, error) {
+	ctx, cancel := context.WithTimeout(ctx, rs.timeout())
+	defer cancel()
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), filepath.Base(dir)+".tmp-")
+	if err != nil {
+		return nil, fmt.Errorf("cache: %v: %w", err, ErrUnavailable)
+	}
+	defer os.RemoveAll(tmp)
+	if _, err := git.PlainCloneContext(ctx, tmp, true, &git.CloneOptions{URL: url, Tags: git.AllTags, NoCheckout: true}); err != nil {
+		return nil, fmt.Errorf("clone failed: %v: %w", err, ErrUnavailable)
+	}
+	touch(tmp)
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("cache: %v: %w", err, ErrUnavailable)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return nil, fmt.Errorf("cache: %v: %w", err, ErrUnavailable)
+	}
+	g, err := openFast(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cache %s: %v: %w", dir, err, ErrUnavailable)
+	}
+	return newRepo(url, dir, g)
+}
+
+// complete reports whether dir holds a finished cache clone.
+func complete(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, marker))
+	return err == nil
+}
+
+// touch records a successful clone or fetch.
+func touch(dir string) {
+	_ = os.WriteFile(filepath.Join(dir, marker), []byte(time.Now().UTC().Format(time.RFC3339)+"\n"), 0o644)
 }
 
 func (rs *Resolver) ttl() time.Duration {

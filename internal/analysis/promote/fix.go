@@ -8,7 +8,6 @@ import (
 	"path"
 	"sort"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
@@ -73,7 +72,7 @@ func Apply(fsys fs.FS, fix diag.Fix) ([]Change, error) {
 		if s.after == nil && !s.existed {
 			s.after = []byte{}
 		}
-		out, err := ApplyEdits(s.after, byFile[p])
+		out, err := diag.Apply(s.after, byFile[p])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
@@ -107,77 +106,6 @@ func Apply(fsys fs.FS, fix diag.Fix) ([]Change, error) {
 func isNotExist(err error) bool {
 	return err != nil && (errors.Is(err, fs.ErrNotExist) || strings.Contains(err.Error(), "not a directory"))
 }
-
-// ApplyEdits applies text edits of one file. Edits must not overlap.
-func ApplyEdits(src []byte, edits []diag.Edit) ([]byte, error) {
-	type span struct {
-		start, end int
-		text       string
-	}
-	spans := make([]span, 0, len(edits))
-	for _, e := range edits {
-		s, err := offsetOf(src, e.Range.Start)
-		if err != nil {
-			return nil, err
-		}
-		en, err := offsetOf(src, e.Range.End)
-		if err != nil {
-			return nil, err
-		}
-		if en < s {
-			return nil, fmt.Errorf("edit ends before it starts (line %d)", e.Range.Start.Line)
-		}
-		spans = append(spans, span{s, en, e.NewText})
-	}
-	sort.SliceStable(spans, func(i, j int) bool { return spans[i].start < spans[j].start })
-	var b bytes.Buffer
-	last := 0
-	for _, sp := range spans {
-		if sp.start < last {
-			return nil, fmt.Errorf("overlapping edits at byte %d", sp.start)
-		}
-		b.Write(src[last:sp.start])
-		b.WriteString(sp.text)
-		last = sp.end
-	}
-	b.Write(src[last:])
-	return b.Bytes(), nil
-}
-
-// offsetOf turns a position into a byte offset, trusting Offset when it
-// agrees with Line (positions built by yamlfile carry both).
-func offsetOf(src []byte, p diag.Pos) (int, error) {
-	if p.Line <= 0 {
-		if p.Offset < 0 || p.Offset > len(src) {
-			return 0, fmt.Errorf("offset %d outside the file", p.Offset)
-		}
-		return p.Offset, nil
-	}
-	line, off := 1, 0
-	for line < p.Line {
-		i := bytes.IndexByte(src[off:], '\n')
-		if i < 0 {
-			if line+1 == p.Line && p.Col <= 1 {
-				return len(src), nil
-			}
-			return 0, fmt.Errorf("line %d outside the file (%d lines)", p.Line, line)
-		}
-		off += i + 1
-		line++
-	}
-	if p.Offset >= off && p.Offset <= len(src) && lineOf(src, p.Offset) == p.Line {
-		return p.Offset, nil
-	}
-	col := 1
-	for col < p.Col && off < len(src) && src[off] != '\n' {
-		_, n := utf8.DecodeRune(src[off:])
-		off += n
-		col++
-	}
-	return off, nil
-}
-
-func lineOf(src []byte, off int) int { return bytes.Count(src[:off], []byte{'\n'}) + 1 }
 
 // EditAt builds an edit replacing the bytes [start, end) of src.
 func EditAt(file string, src []byte, start, end int, text string) diag.Edit {

@@ -407,7 +407,7 @@ func (pl *planner) keepTags(tp, text string, cur []byte, exists bool) (string, e
 	if len(edits) == 0 {
 		return text, nil
 	}
-	out, err := ApplyEdits([]byte(text), edits)
+	out, err := diag.Apply([]byte(text), edits)
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", tp, err)
 	}

@@ -48,7 +48,7 @@ func checkFluxObjects(c *Context) {
 			_, v := yamlfile.GetKV(n, "apiVersion")
 			c.At("flux/api-removed", o.File, v,
 				fmt.Sprintf("%s was removed in Flux 2.7/2.8; use %s (and migrate its removed fields)", o.APIVersion, repl),
-				diag.Fix{Title: "Migrate to " + repl, Edits: []diag.Edit{Replace(o.File, v, repl)}})
+				diag.Fix{Title: "Migrate to " + repl, Kind: diag.Safe, Edits: []diag.Edit{Replace(o.File, v, repl)}})
 		}
 		for _, fp := range removedFields[o.Kind] {
 			if k, _ := yamlfile.GetKV(n, fp...); k != nil {
@@ -200,9 +200,9 @@ func checkPulls(c *Context) {
 			}
 		}
 		if len(fixes) == 0 {
-			if s := suggestDir(p.View, p.Path); s != "" {
+			if s, kind := suggestDir(p.View, p.Path); s != "" {
 				msg += fmt.Sprintf("; did you mean %q?", s)
-				fixes = append(fixes, diag.Fix{Title: "Use " + s, Edits: []diag.Edit{Replace(o.File, p.PathNode, keepStyle(o.File, p.PathNode, s))}})
+				fixes = append(fixes, diag.Fix{Title: "Use " + s, Kind: kind, Edits: []diag.Edit{Replace(o.File, p.PathNode, keepStyle(o.File, p.PathNode, s))}})
 			}
 		}
 		c.At("flux/path-not-found", o.File, p.PathNode, msg, fixes...)
@@ -294,10 +294,10 @@ func keepStyle(f *yamlfile.File, n *yaml.Node, p string) string {
 // suggestDir finds a folder close to a missing path: a sibling with a
 // similar name, or a folder of the same name one level deeper (the base
 // moved kube-prometheus-stack under observability/).
-func suggestDir(v *view.View, p string) string {
+func suggestDir(v *view.View, p string) (string, diag.FixKind) {
 	if s := suggest(v, p); s != "" {
 		if ok, isDir := v.Stat(s); ok && isDir {
-			return s
+			return s, diag.Safe // the close match of a misspelt name
 		}
 	}
 	parent, base := path.Dir(p), path.Base(p)
@@ -307,17 +307,17 @@ func suggestDir(v *view.View, p string) string {
 		}
 		cand := path.Join(parent, e.Name(), base)
 		if ok, isDir := v.Stat(cand); ok && isDir {
-			return cand
+			return cand, diag.Choice // a guess: the folder may have moved
 		}
 	}
 	// Or moved up one level.
 	if gp := path.Dir(parent); gp != parent {
 		cand := path.Join(gp, base)
 		if ok, isDir := v.Stat(cand); ok && isDir && cand != p {
-			return cand
+			return cand, diag.Choice
 		}
 	}
-	return ""
+	return "", diag.Choice
 }
 
 func checkHelmSources(c *Context) {

@@ -155,7 +155,7 @@ func checkDeprecated(c *Context, k *model.KFile) {
 		case "bases":
 			msg = "bases is deprecated: list these entries under resources"
 			if !has("resources") {
-				fixes = append(fixes, diag.Fix{Title: "Rename bases to resources", Edits: []diag.Edit{Replace(k.File, key, "resources")}})
+				fixes = append(fixes, diag.Fix{Title: "Rename bases to resources", Kind: diag.Safe, Edits: []diag.Edit{Replace(k.File, key, "resources")}})
 			}
 		case "patchesStrategicMerge":
 			msg = "patchesStrategicMerge is deprecated: use patches with path: entries"
@@ -167,7 +167,7 @@ func checkDeprecated(c *Context, k *model.KFile) {
 		case "patchesJson6902":
 			msg = "patchesJson6902 is deprecated: use patches (same target and path fields)"
 			if !has("patches") {
-				fixes = append(fixes, diag.Fix{Title: "Rename patchesJson6902 to patches", Edits: []diag.Edit{Replace(k.File, key, "patches")}})
+				fixes = append(fixes, diag.Fix{Title: "Rename patchesJson6902 to patches", Kind: diag.Safe, Edits: []diag.Edit{Replace(k.File, key, "patches")}})
 			}
 		case "vars":
 			msg = "vars is deprecated: use replacements"
@@ -181,7 +181,7 @@ func checkDeprecated(c *Context, k *model.KFile) {
 }
 
 func psmFix(k *model.KFile, key, val *yaml.Node) (diag.Fix, bool) {
-	fx := diag.Fix{Title: "Rewrite patchesStrategicMerge as patches", Edits: []diag.Edit{Replace(k.File, key, "patches")}}
+	fx := diag.Fix{Title: "Rewrite patchesStrategicMerge as patches", Kind: diag.Safe, Edits: []diag.Edit{Replace(k.File, key, "patches")}}
 	if val.Kind != yaml.SequenceNode || val.Style&yaml.FlowStyle != 0 {
 		return fx, false
 	}

@@ -44,6 +44,7 @@ func Catalog() []Info {
 		{"flux/suspended", diag.Warning, "suspend: true is committed", "set suspend: false"},
 		{"flux/git-url", diag.Error, "a GitRepository url is not http://, https:// or ssh://", ""},
 		{"flux/helmrelease-chart", diag.Error, "a HelmRelease has both or neither of chart and chartRef", ""},
+		{"flux/duplicate-object", diag.Error, "two Flux Kustomizations of one cluster render the same object (kind, namespace, name), so they take turns owning it and pruning either deletes it", "point spec.path at the intended sub-folder"},
 
 		{"tag/not-a-string", diag.Error, "ref.tag is an unquoted number", "quote it"},
 		{"tag/unpinned", diag.Warning, "a GitRepository for another repository follows a branch or has no ref", "pin the newest tag"},

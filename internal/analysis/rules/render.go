@@ -54,10 +54,11 @@ type renderJob struct {
 
 // renderRun holds what one pass of checkRender shares.
 type renderRun struct {
-	c        *Context
-	byFile   map[string][]*model.Object // repository objects by file
-	seenDiag map[string]bool            // "file\x00line" of findings reported before rendering
-	kindDone map[string]bool            // schema/missing already reported
+	c            *Context
+	byFile       map[string][]*model.Object // repository objects by file
+	seenDiag     map[string]bool            // "file\x00line" of findings reported before rendering
+	kindDone     map[string]bool            // schema/missing already recorded
+	missingKinds []*missingKind             // kinds without schema, in the order met
 }
 
 // renderState is the rendering started ahead of the other checks.
@@ -166,6 +167,7 @@ func checkRender(c *Context) {
 		}
 	}
 	r.checkKustomizationPatchTargets(unique)
+	r.checkDuplicates(st.jobs)
 	if c.Schemas == nil {
 		return
 	}
@@ -213,6 +215,7 @@ func checkRender(c *Context) {
 			r.report1(it.j, it.o, it.vs, it.mis)
 		}
 	}
+	r.reportMissing()
 }
 
 // jobs lists the builds of every cluster, in a stable order.
@@ -886,8 +889,20 @@ func (r *renderRun) reportRange(rule string, f *yamlfile.File, rg diag.Range, ms
 	r.c.Add(diag.Diagnostic{Rule: rule, File: f.Path, Range: rg, Message: msg})
 }
 
-// missing reports schema/missing once per apiVersion/kind. Flux kinds are
-// not reported: the built-in Flux rules still check them.
+// missingKind is a kind without schema and where its first object is.
+type missingKind struct {
+	apiVersion, kind string
+	builtin          bool // a Kubernetes kind newer than the embedded schemas
+	file             *yamlfile.File
+	node             *yaml.Node
+	note             string
+}
+
+func (m *missingKind) String() string { return m.apiVersion + " " + m.kind }
+
+// missing records a kind without schema. Flux kinds without a schema are
+// not reported: the embedded schemas cover the current Flux APIs, and an
+// older API version is reported by flux/api-removed.
 func (r *renderRun) missing(j *renderJob, o *render.Object) {
 	group, _, _ := strings.Cut(o.APIVersion, "/")
 	if strings.HasSuffix(group, ".toolkit.fluxcd.io") || strings.HasSuffix(group, ".extensions.fluxcd.io") {
@@ -897,21 +912,59 @@ func (r *renderRun) missing(j *renderJob, o *render.Object) {
 	if r.kindDone[key] {
 		return
 	}
-	msg := fmt.Sprintf("no schema is known for %s %s: its objects are not validated (commit its CRD, or pass --schema-location)", o.APIVersion, o.Kind)
-	if builtinGroup(o.APIVersion) {
-		msg = fmt.Sprintf("no schema is known for %s %s: the embedded Kubernetes schemas (v1.21) predate it, so its objects are not validated (pass --schema-location with schemas for your Kubernetes version)", o.APIVersion, o.Kind)
-	}
+	m := &missingKind{apiVersion: o.APIVersion, kind: o.Kind, builtin: builtinGroup(o.APIVersion)}
 	for _, s := range r.c.Repo.Objects {
 		if s.APIVersion == o.APIVersion && s.Kind == o.Kind {
-			r.kindDone[key] = true
-			k, _ := yamlfile.GetKV(s.Node(), "kind")
-			r.c.At("schema/missing", s.File, k, msg)
-			return
+			m.file = s.File
+			m.node, _ = yamlfile.GetKV(s.Node(), "kind")
+			break
 		}
 	}
-	if j.p != nil && j.p.K.Obj.View == r.c.Repo.View {
-		r.kindDone[key] = true
-		r.c.At("schema/missing", j.p.K.Obj.File, j.p.PathNode, msg+fmt.Sprintf(" (rendered from %s)", r.label(j)))
+	if m.file == nil && j.p != nil && j.p.K.Obj.View == r.c.Repo.View {
+		m.file, m.node, m.note = j.p.K.Obj.File, j.p.PathNode, " (rendered from "+r.label(j)+")"
+	}
+	if m.file == nil {
+		return
+	}
+	r.kindDone[key] = true
+	r.missingKinds = append(r.missingKinds, m)
+}
+
+// reportMissing reports schema/missing once per run, listing the kinds, at
+// the first object of the first kind by name; each other kind's first
+// object is related.
+// One line per kind buried the report under tens of custom kinds.
+func (r *renderRun) reportMissing() {
+	ms := r.missingKinds
+	if len(ms) == 0 {
+		return
+	}
+	sorted := slices.Clone(ms)
+	slices.SortFunc(sorted, func(a, b *missingKind) int { return strings.Compare(a.String(), b.String()) })
+	var names, builtins []string
+	for _, m := range sorted {
+		names = append(names, m.String())
+		if m.builtin {
+			builtins = append(builtins, m.String())
+		}
+	}
+	var msg string
+	if len(ms) == 1 {
+		msg = fmt.Sprintf("no schema is known for %s: its objects are not validated", names[0])
+	} else {
+		msg = fmt.Sprintf("no schema is known for %d kinds, so their objects are not validated: %s", len(ms), strings.Join(names, ", "))
+	}
+	if len(builtins) > 0 {
+		msg += fmt.Sprintf(" (%s: newer than the embedded Kubernetes v1.21 schemas)", strings.Join(builtins, ", "))
+	}
+	msg += "; add a schema catalog to schemas: in .gitops.yaml (a folder or a URL template in the CRDs-catalog layout {{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json), commit the CRDs, or pass --schema-location"
+	first := sorted[0] // the order objects are met in depends on the build
+	d := r.c.At("schema/missing", first.file, first.node, msg+first.note)
+	for _, m := range sorted {
+		if m == first {
+			continue
+		}
+		d.Related = append(d.Related, related("", m.file.Path, m.file, m.node, m.String()+" has no schema"+m.note))
 	}
 }
 

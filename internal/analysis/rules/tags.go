@@ -41,7 +41,7 @@ func checkTags(c *Context) {
 				msg = fmt.Sprintf("ref.tag %s is not quoted, so YAML reads it as a number while Flux needs a string (2026.10 would even become 2026.1); quote it", raw)
 			}
 			c.At("tag/not-a-string", o.File, tagNode, msg,
-				diag.Fix{Title: "Quote the tag", Edits: []diag.Edit{Replace(o.File, tagNode, quoted(raw))}})
+				diag.Fix{Title: "Quote the tag", Kind: diag.Safe, Edits: []diag.Edit{Replace(o.File, tagNode, quoted(raw))}})
 			continue // the pin is unusable until quoted: nothing else to say about it
 		}
 		st := c.Sources.State(c.Ctx, o)

@@ -139,7 +139,7 @@ func reportUnconsumed(c *Context, cl *model.Cluster, g *model.GenApplied, refs [
 	if len(cands) > 0 {
 		best := cands[0]
 		msg += fmt.Sprintf("; HelmRelease %s reads %s %q", best.hrName, best.kind, best.name)
-		d.Fixes = append(d.Fixes, diag.Fix{Title: "Rename to " + best.name, Edits: []diag.Edit{Replace(gen.K.File, gen.NameNode, best.name)}})
+		d.Fixes = append(d.Fixes, diag.Fix{Title: "Rename to " + best.name, Kind: diag.Safe, Edits: []diag.Edit{Replace(gen.K.File, gen.NameNode, best.name)}})
 		for _, r := range cands[:1] {
 			d.Related = append(d.Related, related(labelOf(r.hr), r.hr.Obj.File.Path, r.hr.Obj.File, r.node, fmt.Sprintf("HelmRelease %s valuesFrom %s %s key %s", r.hrName, r.kind, r.name, r.key)))
 		}
@@ -170,7 +170,7 @@ func checkGeneratorKeys(c *Context, gen *model.Generator, readers []valuesRef) {
 			if !hasKey {
 				file = k.Node.Value
 			}
-			fixes = append(fixes, diag.Fix{Title: "Use key " + r.key, Edits: []diag.Edit{Replace(gen.K.File, k.Node, keepQuotes(k.Node, r.key+"="+strings.TrimSpace(file)))}})
+			fixes = append(fixes, diag.Fix{Title: "Use key " + r.key, Kind: diag.Safe, Edits: []diag.Edit{Replace(gen.K.File, k.Node, keepQuotes(k.Node, r.key+"="+strings.TrimSpace(file)))}})
 		}
 		d := c.At("values/override-not-consumed", gen.K.File, at,
 			fmt.Sprintf("HelmRelease %s reads key %q of %s %s, but the generator produces %s: the override is silently dropped", r.hrName, r.key, gen.Kind, gen.Name, describeKeys(have)), fixes...)
@@ -214,11 +214,11 @@ func hashFix(gen *model.Generator) (diag.Fix, bool) {
 			return diag.Fix{}, false
 		}
 		if _, hv := yamlfile.GetKV(ov, "disableNameSuffixHash"); hv != nil {
-			return diag.Fix{Title: title, Edits: []diag.Edit{Replace(f, hv, "true")}}, true
+			return diag.Fix{Title: title, Kind: diag.Safe, Edits: []diag.Edit{Replace(f, hv, "true")}}, true
 		}
 		first := ov.Content[0]
 		at := f.PosAt(first.Line, 1)
-		return diag.Fix{Title: title, Edits: []diag.Edit{{File: f.Path, Range: diag.Range{Start: at, End: at}, NewText: strings.Repeat(" ", first.Column-1) + "disableNameSuffixHash: true\n"}}}, true
+		return diag.Fix{Title: title, Kind: diag.Safe, Edits: []diag.Edit{{File: f.Path, Range: diag.Range{Start: at, End: at}, NewText: strings.Repeat(" ", first.Column-1) + "disableNameSuffixHash: true\n"}}}, true
 	}
 	// Insert after the generator's last line.
 	last := f.NodeRange(gen.Node.Content[len(gen.Node.Content)-1]).End.Line
@@ -231,7 +231,7 @@ func hashFix(gen *model.Generator) (diag.Fix, bool) {
 			text = "\n" + text
 		}
 	}
-	return diag.Fix{Title: title, Edits: []diag.Edit{{File: f.Path, Range: diag.Range{Start: at, End: at}, NewText: text}}}, true
+	return diag.Fix{Title: title, Kind: diag.Safe, Edits: []diag.Edit{{File: f.Path, Range: diag.Range{Start: at, End: at}, NewText: text}}}, true
 }
 
 // lastLineOf finds the last line a node's subtree occupies.

@@ -149,7 +149,7 @@ func standalone(defs map[string]any, name string) any {
 
 func str(v any) string { s, _ := v.(string); return s }
 
-// crdSchemas extracts one JSON schema per served version from CRD
+// crdSchemas extracts one (not yet strictified) schema per version from CRD
 // documents. Documents that are not CRDs are ignored; a CRD that does not
 // parse is an error naming its position in the input.
 func crdSchemas(docs [][]byte) (map[gvk]map[string]any, error) {
@@ -183,7 +183,7 @@ func crdSchemas(docs [][]byte) (map[gvk]map[string]any, error) {
 				if !ok {
 					continue
 				}
-				out[gvk{group, str(vm["name"]), kind}] = strictify(s, false).(map[string]any)
+				out[gvk{group, str(vm["name"]), kind}] = s
 			}
 		}
 	}

@@ -1,18 +1,22 @@
 package schema
 
 import (
-	"fmt"
+	"maps"
 	"slices"
-	"strings"
 	"testing"
 
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// TestFluxFieldTablesMatchTheCRDs keeps the built-in field tables, used
-// when a repository carries no Flux CRDs, equal to the real CRDs' fields:
-// a field missing from a table would be a false unknown-field finding.
-func TestFluxFieldTablesMatchTheCRDs(t *testing.T) {
+// TestEmbeddedFluxSchemasMatchTheCRDs keeps the embedded schemas in step
+// with the Flux CRDs of the shared data (another snapshot of the same
+// release line): a field missing from the embedded schema would be a false
+// unknown-field finding in every repository without CRDs.
+func TestEmbeddedFluxSchemasMatchTheCRDs(t *testing.T) {
+	embedded, err := fluxSchemas()
+	if err != nil {
+		t.Fatal(err)
+	}
 	checked := 0
 	for _, data := range fluxCRDs(t) {
 		var crd struct {
@@ -31,41 +35,61 @@ func TestFluxFieldTablesMatchTheCRDs(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, v := range crd.Spec.Versions {
-			key := crd.Spec.Group + "/" + v.Name + "/" + crd.Spec.Names.Kind
-			top, ok := fluxSpecFields[key]
+			k := gvk{crd.Spec.Group, v.Name, crd.Spec.Names.Kind}
+			e, ok := embedded[k]
 			if !ok {
+				t.Errorf("%v: not embedded", k)
 				continue
 			}
-			spec := v.Schema.OpenAPIV3Schema.Properties["spec"]
-			if got := keys(spec.Properties); !slices.Equal(got, sorted(top)) {
-				t.Errorf("%s spec: table %v, CRD %v", key, sorted(top), got)
-			}
-			for path, fields := range fluxNestedFields[key] {
-				p := spec
-				for _, seg := range strings.Split(path, ".") {
-					p = p.Properties[seg]
-				}
-				if got := keys(p.Properties); !slices.Equal(got, sorted(fields)) {
-					t.Errorf("%s spec.%s: table %v, CRD %v", key, path, sorted(fields), got)
+			var walk func(path string, want prop, got map[string]any)
+			walk = func(path string, want prop, got map[string]any) {
+				props, _ := got["properties"].(map[string]any)
+				if w, g := keys(want.Properties), slices.Sorted(maps.Keys(props)); !slices.Equal(w, g) {
+					t.Errorf("%v %s: CRD fields %v, embedded %v", k, path, w, g)
+					return
 				}
 				checked++
+				for name, p := range want.Properties {
+					if sub, ok := props[name].(map[string]any); ok && path+"."+name != ".status" {
+						walk(path+"."+name, p, sub)
+					}
+				}
 			}
+			walk("", v.Schema.OpenAPIV3Schema, e)
 		}
 	}
-	if checked == 0 {
-		t.Fatal("no nested table was compared")
+	if checked < 50 {
+		t.Fatalf("only %d objects compared", checked)
 	}
 }
 
-// TestNestedFluxFieldTypo: without CRDs, spec.test.enabled is reported.
-func TestNestedFluxFieldTypo(t *testing.T) {
-	hr := map[string]any{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
-		"metadata": map[string]any{"name": "x"},
-		"spec": map[string]any{"interval": "5m", "chartRef": map[string]any{"kind": "OCIRepository", "name": "x"},
-			"test": map[string]any{"enabled": true}, "upgrade": map[string]any{"remediation": map[string]any{"retries": 3}}}}
-	vs := fluxFields(hr)
-	if len(vs) != 1 || fmt.Sprint(vs[0].Path) != "[spec test enabled]" || vs[0].Kind != UnknownField {
-		t.Errorf("got %+v", vs)
+// TestFluxKindsEmbedded: every Flux kind of the release has a schema.
+func TestFluxKindsEmbedded(t *testing.T) {
+	embedded, err := fluxSchemas()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []gvk{
+		{"kustomize.toolkit.fluxcd.io", "v1", "Kustomization"},
+		{"helm.toolkit.fluxcd.io", "v2", "HelmRelease"},
+		{"source.toolkit.fluxcd.io", "v1", "GitRepository"},
+		{"source.toolkit.fluxcd.io", "v1", "OCIRepository"},
+		{"source.toolkit.fluxcd.io", "v1", "HelmRepository"},
+		{"source.toolkit.fluxcd.io", "v1", "HelmChart"},
+		{"source.toolkit.fluxcd.io", "v1", "Bucket"},
+		{"notification.toolkit.fluxcd.io", "v1beta3", "Alert"},
+		{"notification.toolkit.fluxcd.io", "v1beta3", "Provider"},
+		{"notification.toolkit.fluxcd.io", "v1", "Receiver"},
+		{"image.toolkit.fluxcd.io", "v1", "ImageRepository"},
+		{"image.toolkit.fluxcd.io", "v1", "ImagePolicy"},
+		{"image.toolkit.fluxcd.io", "v1", "ImageUpdateAutomation"},
+	} {
+		if _, ok := embedded[k]; !ok {
+			t.Errorf("%v not embedded", k)
+		}
+	}
+	if got := UnknownFluxSpecFields("kustomize.toolkit.fluxcd.io/v1", "Kustomization", []string{"path", "pth", "prune"}); !slices.Equal(got, []string{"pth"}) {
+		t.Errorf("UnknownFluxSpecFields = %v", got)
 	}
 }
 
@@ -74,16 +98,5 @@ type prop struct {
 }
 
 func keys(m map[string]prop) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}
-
-func sorted(s []string) []string {
-	out := slices.Clone(s)
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(m))
 }

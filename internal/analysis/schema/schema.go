@@ -1,14 +1,17 @@
 // Package schema validates rendered Kubernetes objects offline with
-// kubeconform: built-in kinds from the OpenAPI document kyaml embeds, custom
-// resources from the CRDs found in the repository, in strict mode so that
-// unknown fields are errors. It also enforces the Flux CEL rules that a JSON
-// schema cannot express, even when no CRD is known.
+// kubeconform: built-in kinds from the OpenAPI document kyaml embeds, Flux
+// kinds from the embedded schemas of the current Flux release, custom
+// resources from the CRDs found in the repository (which win), in strict
+// mode so that unknown fields are errors. The CEL rules of the CRDs
+// (x-kubernetes-validations), which a JSON schema cannot express, are
+// evaluated too where they use the part of CEL this package understands.
 package schema
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,6 +45,9 @@ type Options struct {
 	// AllowNetwork permits http(s) schema locations. Off by default: the
 	// analysis never downloads.
 	AllowNetwork bool
+	// Catalogs are asked, in order, for the schema of a kind that neither
+	// the built-in schemas nor the CRDs know (.gitops.yaml schemas:).
+	Catalogs []Catalog
 }
 
 // Validator validates objects. Build it once and reuse it: schemas are
@@ -54,6 +60,9 @@ type Validator struct {
 	defs    map[string]any // built-in definitions, strictified
 	kinds   map[gvk]string // built-in kind -> definition name
 	written map[gvk]bool   // schema files on disk
+	looked  map[gvk]bool   // catalogs asked
+	cel     map[gvk][]celRule
+	cats    []Catalog
 }
 
 // New writes the built-in and CRD schemas to a private temporary directory
@@ -69,7 +78,7 @@ func New(crds [][]byte, opts Options) (*Validator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema directory: %w", err)
 	}
-	v := &Validator{dir: dir}
+	v := &Validator{dir: dir, cats: opts.Catalogs, looked: map[gvk]bool{}}
 	if err := v.writeSchemas(crds); err != nil {
 		v.Close()
 		return nil, err
@@ -99,13 +108,22 @@ func (v *Validator) writeSchemas(crds [][]byte) error {
 	if v.defs, v.kinds, err = builtinSchemas(); err != nil {
 		return err
 	}
-	custom, err := crdSchemas(crds)
+	custom, err := fluxSchemas()
 	if err != nil {
 		return err
 	}
+	repo, err := crdSchemas(crds)
+	if err != nil {
+		return err
+	}
+	maps.Copy(custom, repo) // a repository's CRD wins over the embedded Flux one
 	v.written = map[gvk]bool{}
-	for k, s := range custom { // a repository's CRD wins over a built-in
-		if err := writeJSON(v.schemaFile(k), s); err != nil {
+	v.cel = map[gvk][]celRule{}
+	for k, s := range custom { // and over a built-in
+		if rules := celRules(s); len(rules) > 0 {
+			v.cel[k] = rules
+		}
+		if err := writeJSON(v.schemaFile(k), strictify(s, false)); err != nil {
 			return err
 		}
 		v.written[k] = true
@@ -113,9 +131,10 @@ func (v *Validator) writeSchemas(crds [][]byte) error {
 	return nil
 }
 
-// ensureBuiltin writes the standalone schema of a built-in kind before
-// kubeconform first looks for it.
-func (v *Validator) ensureBuiltin(apiVersion, kind string) error {
+// ensureSchema writes the standalone schema of a built-in kind, or the
+// schema a catalog has for an unknown kind, before kubeconform first looks
+// for it.
+func (v *Validator) ensureSchema(apiVersion, kind string) error {
 	group, version, found := strings.Cut(apiVersion, "/")
 	if !found {
 		group, version = "", apiVersion
@@ -123,12 +142,33 @@ func (v *Validator) ensureBuiltin(apiVersion, kind string) error {
 	k := gvk{group, version, kind}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	name, ok := v.kinds[k]
-	if !ok || v.written[k] {
+	if v.written[k] {
 		return nil
 	}
-	v.written[k] = true
-	return writeJSON(v.schemaFile(k), standalone(v.defs, name))
+	if name, ok := v.kinds[k]; ok {
+		v.written[k] = true
+		return writeJSON(v.schemaFile(k), standalone(v.defs, name))
+	}
+	if v.looked[k] || kind == "" || version == "" || !safeSegment(group) || !safeSegment(version) || !safeSegment(kind) {
+		return nil // the names come from the repository: they make file names and URLs
+	}
+	v.looked[k] = true
+	for _, c := range v.cats {
+		b, err := c.Lookup(group, version, kind)
+		if err != nil || b == nil {
+			continue // another catalog may have it; else the kind is missing
+		}
+		file := v.schemaFile(k)
+		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		v.written[k] = true
+		return nil
+	}
+	return nil
 }
 
 // schemaFile mirrors the location template: kubeconform's Group is the
@@ -139,6 +179,11 @@ func (v *Validator) schemaFile(k gvk) string {
 		group = k.version
 	}
 	return filepath.Join(v.dir, group, k.version, strings.ToLower(k.kind)+".json")
+}
+
+// safeSegment reports whether a name can be one path segment.
+func safeSegment(s string) bool {
+	return s == "" || (!strings.ContainsAny(s, "/\\:{}") && !strings.HasPrefix(s, ".") && len(s) < 254)
 }
 
 func writeJSON(file string, v any) error {
@@ -165,7 +210,7 @@ func (v *Validator) Validate(obj map[string]any) (violations []Violation, missin
 	}
 	apiVersion, _ := obj["apiVersion"].(string)
 	kind, _ := obj["kind"].(string)
-	if err := v.ensureBuiltin(apiVersion, kind); err != nil {
+	if err := v.ensureSchema(apiVersion, kind); err != nil {
 		return nil, false, err
 	}
 	res := v.kc.ValidateResource(resource.Resource{Bytes: b})
@@ -186,12 +231,17 @@ func (v *Validator) Validate(obj map[string]any) (violations []Violation, missin
 		}
 		return nil, false, res.Err
 	}
-	if missing {
-		violations = append(violations, fluxFields(obj)...)
-	}
-	for _, fv := range fluxRules(obj) {
-		if !covered(violations, fv) {
-			violations = append(violations, fv)
+	if !missing {
+		group, version, found := strings.Cut(apiVersion, "/")
+		if !found {
+			group, version = "", apiVersion
+		}
+		for _, r := range v.cel[gvk{group, version, kind}] {
+			for _, cv := range r.check(obj) {
+				if !covered(violations, cv) {
+					violations = append(violations, cv)
+				}
+			}
 		}
 	}
 	return violations, missing, nil
@@ -213,7 +263,15 @@ func convert(ve validator.ValidationError) []Violation {
 		}
 		return out
 	}
-	return []Violation{{Kind: Invalid, Path: path, Message: ve.Msg}}
+	msg := ve.Msg
+	if rest, ok := strings.CutPrefix(msg, "missing propert"); ok {
+		_, names, _ := strings.Cut(rest, " ")
+		msg = "required field " + strings.ReplaceAll(names, "'", "") + " is missing"
+		if strings.Contains(names, ",") {
+			msg = "required fields " + strings.ReplaceAll(names, "'", "") + " are missing"
+		}
+	}
+	return []Violation{{Kind: Invalid, Path: path, Message: msg}}
 }
 
 // splitPointer splits a JSON pointer into unescaped segments.

@@ -144,26 +144,38 @@ func TestMissing(t *testing.T) {
 		"metadata": map[string]any{"name": "g"}}, true)
 }
 
+// TestFluxRulesWithoutCRDs: the embedded Flux schemas check the CEL rules
+// and patterns without CRDs in the repository (Flux kinds are never
+// missing now: the expectations changed from missing=true).
 func TestFluxRulesWithoutCRDs(t *testing.T) {
 	v := newValidator(t)
 	hr := func(spec map[string]any) map[string]any {
 		return map[string]any{"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
 			"metadata": map[string]any{"name": "h"}, "spec": spec}
 	}
-	check(t, v, hr(map[string]any{"interval": "5m", "chartRef": map[string]any{}}), true)
-	check(t, v, hr(map[string]any{"interval": "5m"}), true, want{Invalid, "/spec"})
-	check(t, v, hr(map[string]any{"interval": "5m", "chart": map[string]any{}, "chartRef": map[string]any{}}), true,
+	ref := map[string]any{"kind": "OCIRepository", "name": "podinfo"}
+	check(t, v, hr(map[string]any{"interval": "5m", "chartRef": ref}), false)
+	check(t, v, hr(map[string]any{"interval": "5m"}), false, want{Invalid, "/spec"})
+	check(t, v, hr(map[string]any{"interval": "5m", "chart": map[string]any{"spec": map[string]any{"chart": "c",
+		"sourceRef": map[string]any{"kind": "HelmRepository", "name": "r"}}}, "chartRef": ref}), false,
 		want{Invalid, "/spec"})
-	check(t, v, hr(map[string]any{"interval": "5 minutes", "chartRef": map[string]any{}}), true,
+	check(t, v, hr(map[string]any{"interval": "5 minutes", "chartRef": ref}), false,
 		want{Invalid, "/spec/interval"})
-	check(t, v, hr(map[string]any{"interval": "1h30m", "chart": map[string]any{"spec": map[string]any{"interval": "P1D"}}}), true,
+	check(t, v, hr(map[string]any{"interval": "1h30m", "chart": map[string]any{"spec": map[string]any{"chart": "c", "interval": "P1D",
+		"sourceRef": map[string]any{"kind": "HelmRepository", "name": "r"}}}}), false,
 		want{Invalid, "/spec/chart/spec/interval"})
+	// CEL on a nested object: retryInterval only with the RetryOnFailure strategy.
+	check(t, v, hr(map[string]any{"interval": "5m", "chartRef": ref,
+		"upgrade": map[string]any{"strategy": map[string]any{"name": "RemediateOnFailure", "retryInterval": "1m"}}}), false,
+		want{Invalid, "/spec/upgrade/strategy"})
+	check(t, v, hr(map[string]any{"interval": "5m", "chartRef": ref,
+		"upgrade": map[string]any{"strategy": map[string]any{"name": "RetryOnFailure", "retryInterval": "1m"}}}), false)
 	git := func(url string) map[string]any {
 		return map[string]any{"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
 			"metadata": map[string]any{"name": "g"}, "spec": map[string]any{"url": url, "interval": "1m"}}
 	}
-	check(t, v, git("ssh://git@github.com/org/repo"), true)
-	check(t, v, git("git@github.com:org/repo.git"), true, want{Invalid, "/spec/url"})
+	check(t, v, git("ssh://git@github.com/org/repo"), false)
+	check(t, v, git("git@github.com:org/repo.git"), false, want{Invalid, "/spec/url"})
 }
 
 func TestOfflineLocations(t *testing.T) {
