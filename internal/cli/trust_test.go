@@ -279,3 +279,21 @@ func TestCheckPathReportsOnPath(t *testing.T) {
 		}
 	}
 }
+
+// TestWritersSayWhatTheyDo: promote says when the environments pin
+// different base tags; pin --reject lists the other sources a rejection
+// breaks, and refuses them as new errors.
+func TestWritersSayWhatTheyDo(t *testing.T) {
+	top := subfolderRepo(t)
+	root := filepath.Join(top, "gitops")
+	cache := t.TempDir()
+	_, out, errOut := runEnv(root, cache, "promote", "cert-manager", "--from", "dev-cluster", "--to", "staging-cluster", "--dry-run", "--offline")
+	if !strings.Contains(out, "note: dev-cluster pins opencenter-cert-manager at 2026.02, staging-cluster at 2026.01") {
+		t.Errorf("promote does not say the tags differ:\n%s%s", out, errOut)
+	}
+	code, out, errOut := runEnv(root, cache, "pin", "opencenter-cert-manager", "--cluster", "dev-cluster", "--previous", "--reject", "--dry-run", "--offline")
+	if code != cli.ExitFinding || !strings.Contains(out, "2 other source(s) still pin it") ||
+		!strings.Contains(out, "sources/opencenter-gateway-api.yaml:10:10: error: tag \"2026.02\"") {
+		t.Errorf("pin --reject: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -136,6 +136,21 @@ func Pin(ctx context.Context, opts Options) (*Plan, error) {
 	}
 	after := aopts
 	after.FS = promote.Overlay(aopts.FS, p.Changes)
+	if len(urls) > 0 {
+		// The rejection is part of the change: analyse with it, so that the
+		// other sources still pinning a rejected tag show up now, not at
+		// the next check.
+		c := *cfg
+		c.RejectedTags = map[string][]string{}
+		for u, tags := range cfg.RejectedTags {
+			c.RejectedTags[u] = append([]string(nil), tags...)
+		}
+		for _, u := range urls {
+			c.RejectedTags[u] = append(c.RejectedTags[u], rejected[u]...)
+		}
+		after.Config = &c
+		p.Notes = append(p.Notes, rejectNotes(ctx, snap, objs, urls, rejected)...)
+	}
 	if p.After, err = analysis.Analyze(ctx, after); err != nil {
 		return nil, err
 	}
@@ -406,4 +421,29 @@ func appendItems(f *yamlfile.File, key, seq *yaml.Node, tags []string) (diag.Edi
 		b.WriteString("\n" + prefix + strconv.Quote(t))
 	}
 	return promote.EditAt(f.Path, src, at, at, b.String()), nil
+}
+
+// rejectNotes tells which other sources of a rejected repository still pin
+// a rejected tag: a rejection holds for the whole repository URL.
+func rejectNotes(ctx context.Context, snap *analysis.Snapshot, moved []*model.Object, urls []string, rejected map[string][]string) []string {
+	var notes []string
+	for _, u := range urls {
+		var others []string
+		for _, o := range snap.Repo.Objects {
+			if !o.Is("source", "GitRepository") || slices.Contains(moved, o) {
+				continue
+			}
+			st := snap.Sources.State(ctx, o)
+			if st == nil || config.NormalizeURL(st.URL) != config.NormalizeURL(u) || !contains(rejected[u], st.Ref.Tag) {
+				continue
+			}
+			others = append(others, fmt.Sprintf("%s (%s)", o.File.Path, o.Name))
+		}
+		if len(others) > 0 {
+			sort.Strings(others)
+			notes = append(notes, fmt.Sprintf("rejecting %s of %s holds for every source of that repository: %d other source(s) still pin it and become tag/rejected errors: %s; move them all with: gitops-hook pin %s --previous --reject",
+				strings.Join(rejected[u], ", "), u, len(others), strings.Join(others, ", "), u))
+		}
+	}
+	return notes
 }

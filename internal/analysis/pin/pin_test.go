@@ -3,6 +3,7 @@ package pin
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -201,11 +202,17 @@ func TestPinAcrossTheKubePrometheusStackMove(t *testing.T) {
 		t.Errorf("formatting not kept:\n%s", after)
 	}
 
-	// cert-manager exists at both tags: pinning back is harmless; reject
-	// 2026.01 into the existing .gitops.yaml.
+	// cert-manager exists at both tags: pinning it back is harmless, but
+	// rejecting 2026.01 holds for the whole repository, so the source that
+	// still pins it becomes an error, and the plan says so now.
 	p = run(t, opts, Options{Source: "opencenter-cert-manager", Previous: true, Reject: true})
-	if len(p.NewErrors) != 0 {
-		t.Fatalf("cert-manager at release-2025.3.0-rc1: %v", p.NewErrors)
+	if len(p.NewErrors) != 1 || p.NewErrors[0].Rule != "tag/rejected" || !strings.HasSuffix(p.NewErrors[0].File, "sources/opencenter-kube-prometheus-stack.yaml") {
+		t.Fatalf("rejecting 2026.01 must show the other source still pinning it, got %v", p.NewErrors)
+	}
+	if !slices.ContainsFunc(p.Notes, func(n string) bool {
+		return strings.Contains(n, "1 other source(s) still pin it") && strings.Contains(n, "opencenter-kube-prometheus-stack")
+	}) {
+		t.Errorf("no note about the other source: %v", p.Notes)
 	}
 	var cfg string
 	for _, c := range p.Changes {

@@ -163,6 +163,7 @@ func plan(snap *analysis.Snapshot, opts Options) (*Plan, error) {
 	if err := pl.register(); err != nil {
 		return nil, err
 	}
+	pl.notePins(repo)
 	fix := diag.Fix{Title: fmt.Sprintf("Promote %s from %s to %s", opts.Service, opts.From, opts.To), Edits: pl.edits}
 	for _, p := range pl.order {
 		fix.Creates = append(fix.Creates, diag.FileCreate{File: p, Content: pl.creates[p]})
@@ -508,3 +509,29 @@ func Files(fix diag.Fix) []string {
 var _ fs.StatFS = (*overlayFS)(nil)
 var _ fs.ReadDirFS = (*overlayFS)(nil)
 var _ fs.ReadFileFS = (*overlayFS)(nil)
+
+// notePins says when the two environments pin the service's sources at
+// different refs: the overlay promoted was written against A's base, and B
+// keeps its own until it is pinned too.
+func (pl *planner) notePins(repo *model.Repo) {
+	a := ServicePins(repo, pl.rootA, pl.opts.Service)
+	b := ServicePins(repo, pl.rootB, pl.opts.Service)
+	refB := map[string]string{}
+	for _, p := range b {
+		name, ref, _ := strings.Cut(p, "@")
+		refB[name] = ref
+	}
+	for _, p := range a {
+		name, refA, _ := strings.Cut(p, "@")
+		rb, ok := refB[name]
+		if !ok || rb == refA {
+			continue
+		}
+		move := ""
+		if !strings.HasPrefix(refA, "branch ") && refA != "?" {
+			move = fmt.Sprintf("; to move %s's base too: gitops-hook pin %s --tag %s --cluster %s", pl.opts.To, name, refA, pl.opts.To)
+		}
+		pl.notes = append(pl.notes, fmt.Sprintf("%s pins %s at %s, %s at %s: the overlay promoted was written for %s, and %s keeps %s%s",
+			pl.opts.From, name, refA, pl.opts.To, rb, refA, pl.opts.To, rb, move))
+	}
+}
