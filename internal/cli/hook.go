@@ -144,6 +144,14 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 			return fail("%v", err)
 		}
 		reportInternalErrors(env, result)
+		if len(result.Clusters) == 0 {
+			where := "the top-level"
+			if root != "." {
+				where = root + "/"
+			}
+			fmt.Fprintf(env.Stderr, "gitops-hook: no cluster found from %s (looked for applications/overlays/<cluster>/, clusters/<name>/flux-system); "+
+				"if the GitOps tree sits in a sub-folder, put a .gitops.yaml there to make it the root\n", where)
+		}
 		if *fix {
 			guard := func(p string) error {
 				staged, err := fs.ReadFile(fsys, p)

@@ -260,7 +260,8 @@ func runDiff(ctx context.Context, args []string, env Env) int {
 		usage: "gitops-hook diff [A B] [flags]",
 		about: `Compares environments. With two clusters A and B: per service, the files that differ,
 the tags each pins, and the services in only one. Without: the matrix of every service by
-every environment, each cell against the environment before it.`,
+every environment, each cell against the environment before it. With --rendered: what
+Flux would apply differently (see gitops-hook diff --rendered --help).`,
 		examples: []string{
 			"gitops-hook diff",
 			"gitops-hook diff staging-cluster prod-cluster --format json",
@@ -285,6 +286,16 @@ every environment, each cell against the environment before it.`,
 	}
 	defer ws.Close()
 	snap := analysis.Load(ctx, ws.Analysis(), ws.Config)
+	var names []string
+	for _, cl := range snap.Clusters {
+		names = append(names, cl.Name)
+	}
+	if len(names) == 0 {
+		return fail("no cluster found in %s (looked for applications/overlays/<cluster>/ and clusters/<name>/)", ws.Root)
+	}
+	if err := ws.Config.CheckEnvironments(names); err != nil {
+		return fail("%v", err)
+	}
 	if len(pos) == 2 {
 		d, err := promote.Compare(snap, pos[0], pos[1])
 		if err != nil {
