@@ -18,10 +18,10 @@ import (
 	"text/tabwriter"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
 	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
@@ -234,12 +234,20 @@ func newFlagSet(name string, env Env) *flag.FlagSet {
 // common flags: one root rule and one configuration loader for every
 // command.
 func (c *common) open(env Env, path string) (*workspace.Workspace, error) {
-	for _, id := range c.rules {
-		if _, ok := rules.Lookup(id); !ok {
-			return nil, fmt.Errorf("--rule %s: no such rule%s (see gitops-hook rules)", id, config.Suggest(id, workspace.RuleIDs()))
-		}
+	if err := c.checkRules(); err != nil {
+		return nil, err
 	}
 	return workspace.Open(c.workspaceOptions(env, path))
+}
+
+// checkRules rejects a --rule naming no rule, suggesting the one meant.
+func (c *common) checkRules() error {
+	for _, id := range c.rules {
+		if _, ok := rules.Lookup(id); !ok {
+			return fmt.Errorf("--rule %s: no such rule%s (see gitops-hook rules)", id, suggest.DidYouMean(id, workspace.RuleIDs()))
+		}
+	}
+	return nil
 }
 
 func (c *common) workspaceOptions(env Env, path string) workspace.Options {

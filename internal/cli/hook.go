@@ -15,7 +15,6 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
 	"github.com/opencenter-cloud/gitops-hook/internal/hookinstall"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
@@ -118,6 +117,9 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 		return writeReport(env, c, nil, 0)
 	}
 
+	if err := c.checkRules(); err != nil {
+		return fail("%v", err)
+	}
 	var all []diag.Diagnostic
 	files := 0
 	scope := &analysis.Scope{}
@@ -131,11 +133,6 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 		res, err := workspace.NewResolver(cfg, filepath.Join(top, filepath.FromSlash(root)), wopts)
 		if err != nil {
 			return fail("%v", err)
-		}
-		for _, id := range c.rules {
-			if _, ok := rules.Lookup(id); !ok {
-				return fail("--rule %s: no such rule%s (see gitops-hook rules)", id, config.Suggest(id, workspace.RuleIDs()))
-			}
 		}
 		origin, _ := gitview.Origin(top)
 		opts := analysis.Options{FS: fsys, Config: cfg, Origin: origin, Sources: res, Rules: c.rules, Changed: byRoot[root]}

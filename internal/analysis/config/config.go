@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -95,7 +96,7 @@ func ParseFile(name string, src []byte, ruleIDs []string) (*Config, error) {
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k := root.Content[i]
 		if !slices.Contains(keys, k.Value) {
-			return nil, fail(k, "unknown key %q%s (known keys: %s)", k.Value, suggest(k.Value, keys), strings.Join(keys, ", "))
+			return nil, fail(k, "unknown key %q%s (known keys: %s)", k.Value, suggest.DidYouMean(k.Value, keys), strings.Join(keys, ", "))
 		}
 	}
 	if err := root.Decode(c); err != nil {
@@ -157,49 +158,11 @@ func (c *Config) CheckEnvironments(clusters []string) error {
 		if slices.Contains(clusters, env) {
 			continue
 		}
-		e := &Error{File: c.file, Msg: fmt.Sprintf("environments: %q is not a cluster of this repository%s (clusters: %s)", env, suggest(env, clusters), strings.Join(clusters, ", "))}
+		e := &Error{File: c.file, Msg: fmt.Sprintf("environments: %q is not a cluster of this repository%s (clusters: %s)", env, suggest.DidYouMean(env, clusters), strings.Join(clusters, ", "))}
 		e.Line, e.Col = c.Place(fmt.Sprintf("environments[%d]", i))
 		return e
 	}
 	return nil
-}
-
-// suggest returns ` (did you mean "x"?)` for the candidate closest to word,
-// or "" when none is close.
-func suggest(word string, cands []string) string {
-	best, bestD := "", len(word)/3+2
-	for _, c := range cands {
-		if d := editDistance(strings.ToLower(word), strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// Suggest is suggest for the front ends' own words (flags, rule IDs).
-func Suggest(word string, cands []string) string { return suggest(word, cands) }
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func (c *Config) init(file string, ruleIDs []string) error {
@@ -217,7 +180,7 @@ func (c *Config) init(file string, ruleIDs []string) error {
 			return e
 		}
 		if ruleIDs != nil && !slices.Contains(ruleIDs, id) {
-			return at(fmt.Sprintf("rules: unknown rule %q%s (gitops-hook rules lists them)", id, suggest(id, ruleIDs)))
+			return at(fmt.Sprintf("rules: unknown rule %q%s (gitops-hook rules lists them)", id, suggest.DidYouMean(id, ruleIDs)))
 		}
 		s, err := diag.ParseSeverity(c.Rules[id])
 		if err != nil {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	words "github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
 	"path"
 	"sort"
 	"strings"
@@ -86,28 +87,7 @@ func extDistance(a, b string) int {
 	return 1
 }
 
-func editDistance(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 20
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+func editDistance(a, b string) int { return words.Distance(a, b) }
 
 func checkKustomizationFiles(c *Context) {
 	for _, k := range sortedKustomizations(c.Repo) {
