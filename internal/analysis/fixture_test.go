@@ -179,3 +179,26 @@ func TestFixturesHaveNoInternalErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestArtifactPathSuggestion: spec.path of an ExternalArtifact is read in
+// the artifact, so the suggestion for a misspelt folder is written in the
+// artifact's coordinates, never as this repository's path.
+func TestArtifactPathSuggestion(t *testing.T) {
+	var got []string
+	for _, d := range runFixture(t, "../../testdata/rules/artifact-root.txtar") {
+		if d.Rule != "flux/path-not-found" {
+			continue
+		}
+		for _, f := range d.Fixes {
+			for _, e := range f.Edits {
+				got = append(got, e.NewText)
+			}
+		}
+		if !strings.Contains(d.Message, `did you mean "controllers"?`) {
+			t.Errorf("message: %s", d.Message)
+		}
+	}
+	if len(got) != 1 || got[0] != "./controllers" {
+		t.Errorf("fix edits = %q, want [./controllers]", got)
+	}
+}
