@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
@@ -33,7 +34,7 @@ func BaseReadOnly(repo *model.Repo, changed []string) []diag.Diagnostic {
 			Range:   diag.Range{Start: diag.Pos{Line: 1, Col: 1}, End: diag.Pos{Line: 1, Col: 1}},
 			Message: "applications/base is consumed from gitops-base at a pinned tag and is read-only here; change the overlay instead",
 		}
-		if info, ok := Lookup(d.Rule); ok {
+		if info, ok := catalog.Lookup(d.Rule); ok {
 			d.Severity = info.Severity
 		}
 		out = append(out, d)

@@ -3,6 +3,7 @@ package rules
 import (
 	"context"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
@@ -75,7 +76,7 @@ func (c *Context) Diagnostics() []diag.Diagnostic { return c.out }
 // Add reports a finding with the rule's default severity.
 func (c *Context) Add(d diag.Diagnostic) {
 	if d.Severity == diag.SeverityInvalid {
-		if info, ok := Lookup(d.Rule); ok {
+		if info, ok := catalog.Lookup(d.Rule); ok {
 			d.Severity = info.Severity
 		} else {
 			d.Severity = diag.Error
