@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"regexp"
 	"strings"
@@ -36,7 +37,7 @@ func (r *renderRun) noKustomization(j *renderJob) {
 		msg += fmt.Sprintf(" (%d such files)", len(problems))
 	}
 	msg += "; add a kustomization.yaml that lists the resources"
-	d := r.c.At("flux/path-no-kustomization", o.File, j.p.PathNode, msg)
+	d := r.c.Report(catalog.FluxPathNoKustomization, o.File, j.p.PathNode, msg)
 	for i, f := range problems {
 		if i == 5 {
 			break
@@ -115,7 +116,7 @@ func (r *renderRun) buildError(j *renderJob) {
 		// A patch of the Flux Kustomization itself.
 		o := j.p.K.Obj
 		if n := r.failingPatch(c.Repo.View, "", yamlfile.Get(o.Node(), "spec"), res.Err.Error()); n != nil {
-			d := c.At("kustomize/build", o.File, n, msg)
+			d := c.Report(catalog.KustomizeBuild, o.File, n, msg)
 			if kf != nil {
 				d.Related = append(d.Related, related(j.v.Label, kf.File.Path, kf.File, nil, "the kustomization it patches"))
 			}
@@ -124,14 +125,14 @@ func (r *renderRun) buildError(j *renderJob) {
 	}
 	if j.v == c.Repo.View {
 		if entry != nil {
-			d := c.At("kustomize/build", kf.File, entry.Node, msg)
+			d := c.Report(catalog.KustomizeBuild, kf.File, entry.Node, msg)
 			d.Related = append(d.Related, r.duplicates(j)...)
 			return
 		}
 		if j.p == nil {
 			f, _ := c.Repo.View.YAML(model.FindKustomization(c.Repo.View, j.req.Path))
 			if f != nil {
-				c.At("kustomize/build", f, nil, msg)
+				c.Report(catalog.KustomizeBuild, f, nil, msg)
 			}
 			return
 		}
@@ -140,7 +141,7 @@ func (r *renderRun) buildError(j *renderJob) {
 	if o.View != c.Repo.View {
 		return
 	}
-	d := c.At("kustomize/build", o.File, j.p.PathNode, msg)
+	d := c.Report(catalog.KustomizeBuild, o.File, j.p.PathNode, msg)
 	if kf != nil {
 		var n *yaml.Node
 		if entry != nil {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
@@ -15,7 +16,13 @@ func IsSOPS(n *yaml.Node) bool {
 	return yamlfile.Get(n, "sops") != nil && (yamlfile.Get(n, "sops", "mac") != nil || yamlfile.Get(n, "sops", "age") != nil || yamlfile.Get(n, "sops", "pgp") != nil || yamlfile.Get(n, "sops", "kms") != nil || yamlfile.Get(n, "sops", "encrypted_regex") != nil || yamlfile.Get(n, "sops", "lastmodified") != nil)
 }
 
-func checkDecryption(c *Context) {
+var decryption = &Check{
+	Name:    "decryption",
+	Reports: []*catalog.Rule{catalog.FluxDecryptionMissing},
+	Run:     func(p *Pass) error { checkDecryption(p); return nil },
+}
+
+func checkDecryption(c *Pass) {
 	repoPulls(c, func(cl *model.Cluster, p *model.Pull) {
 		if yamlfile.Get(p.K.Obj.Node(), "spec", "decryption") != nil || p.View == nil || patchedByParent(p.K, "decryption") {
 			return
@@ -29,7 +36,7 @@ func checkDecryption(c *Context) {
 			if at == nil {
 				at, _ = yamlfile.GetKV(o.Node(), "spec")
 			}
-			d := c.At("flux/decryption-missing", o.File, at,
+			d := c.Report(catalog.FluxDecryptionMissing, o.File, at,
 				fmt.Sprintf("Kustomization %s applies SOPS-encrypted %s but has no spec.decryption: Flux would apply the ciphertext", o.Name, a.Obj.File.Path))
 			d.Related = append(d.Related, related(labelOf(a), a.Obj.File.Path, a.Obj.File, nil, "encrypted file"))
 			if fx, ok := decryptionFix(o); ok {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"sort"
 	"strings"
 
@@ -38,7 +39,13 @@ func nearName(byName map[string][]*model.Applied, name, ns string) string {
 	return best
 }
 
-func checkDependsOn(c *Context) {
+var dependsOn = &Check{
+	Name:    "depends-on",
+	Reports: []*catalog.Rule{catalog.FluxDependsOnNotFound, catalog.FluxDependsOnCycle},
+	Run:     func(p *Pass) error { checkDependsOn(p); return nil },
+}
+
+func checkDependsOn(c *Pass) {
 	for _, cl := range c.Clusters {
 		for _, kind := range []string{"Kustomization", "HelmRelease"} {
 			nodes := map[string]*depNode{}
@@ -85,7 +92,7 @@ func checkDependsOn(c *Context) {
 							if near != "" {
 								msg += fmt.Sprintf(" (did you mean %q?)", near)
 							}
-							c.At("flux/dependson-not-found", a.Obj.File, nn, msg)
+							c.Report(catalog.FluxDependsOnNotFound, a.Obj.File, nn, msg)
 						}
 						continue
 					}
@@ -106,7 +113,7 @@ func nsOr(ns string) string {
 
 // reportCycles finds strongly connected components (Tarjan) and reports
 // each member's edge that stays inside its cycle.
-func reportCycles(c *Context, nodes map[string]*depNode, order []*depNode) {
+func reportCycles(c *Pass, nodes map[string]*depNode, order []*depNode) {
 	index := map[string]int{}
 	low := map[string]int{}
 	on := map[string]bool{}
@@ -174,7 +181,7 @@ func reportCycles(c *Context, nodes map[string]*depNode, order []*depNode) {
 				if !in[e.to] {
 					continue
 				}
-				d := c.At("flux/dependson-cycle", dn.a.Obj.File, e.node,
+				d := c.Report(catalog.FluxDependsOnCycle, dn.a.Obj.File, e.node,
 					fmt.Sprintf("dependsOn forms a cycle between %s: none of them will ever become ready", strings.Join(names, ", ")))
 				for _, other := range comp {
 					if other == k {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"regexp"
 	"strings"
 
@@ -30,9 +31,15 @@ var removedFields = map[string][][]string{
 var gitURLRE = regexp.MustCompile(`^(http|https|ssh)://`)
 
 // repoObjects lists the objects written in the repository itself, in file order.
-func repoObjects(c *Context) []*model.Object { return c.Repo.Objects }
+func repoObjects(c *Pass) []*model.Object { return c.Repo.Objects }
 
-func checkFluxObjects(c *Context) {
+var fluxObjects = &Check{
+	Name:    "flux-objects",
+	Reports: []*catalog.Rule{catalog.FluxAPIRemoved, catalog.FluxFieldRemoved, catalog.FluxSuspended, catalog.FluxGitURL, catalog.FluxHelmReleaseChart},
+	Run:     func(p *Pass) error { checkFluxObjects(p); return nil },
+}
+
+func checkFluxObjects(c *Pass) {
 	patches := c.Repo.PatchFiles()
 	for _, o := range repoObjects(c) {
 		if !o.IsFlux() {
@@ -41,23 +48,23 @@ func checkFluxObjects(c *Context) {
 		n := o.Node()
 		if repl, ok := removedAPIs[o.APIVersion]; ok {
 			_, v := yamlfile.GetKV(n, "apiVersion")
-			c.At("flux/api-removed", o.File, v,
+			c.Report(catalog.FluxAPIRemoved, o.File, v,
 				fmt.Sprintf("%s was removed in Flux 2.7/2.8; use %s (and migrate its removed fields)", o.APIVersion, repl),
 				diag.Fix{Title: "Migrate to " + repl, Kind: diag.Safe, Edits: []diag.Edit{Replace(o.File, v, repl)}})
 		}
 		for _, fp := range removedFields[o.Kind] {
 			if k, _ := yamlfile.GetKV(n, fp...); k != nil {
-				c.At("flux/field-removed", o.File, k, fmt.Sprintf("%s.%s was removed at Flux GA; %s", o.Kind, strings.Join(fp, "."), removedFieldAdvice(fp[len(fp)-1])))
+				c.Report(catalog.FluxFieldRemoved, o.File, k, fmt.Sprintf("%s.%s was removed at Flux GA; %s", o.Kind, strings.Join(fp, "."), removedFieldAdvice(fp[len(fp)-1])))
 			}
 		}
 		if k, v := yamlfile.GetKV(n, "spec", "suspend"); k != nil && v.Value == "true" {
-			c.At("flux/suspended", o.File, v,
+			c.Report(catalog.FluxSuspended, o.File, v,
 				fmt.Sprintf("%s %s is committed with suspend: true, so Flux does not reconcile it (a rollback left behind?)", o.Kind, o.Name),
 				diag.Fix{Title: "Set suspend: false", Edits: []diag.Edit{Replace(o.File, v, "false")}})
 		}
 		if o.Kind == "GitRepository" {
 			if _, v := yamlfile.GetKV(n, "spec", "url"); yamlfile.IsScalar(v) && !gitURLRE.MatchString(v.Value) {
-				c.At("flux/git-url", o.File, v, gitURLMessage(v.Value))
+				c.Report(catalog.FluxGitURL, o.File, v, gitURLMessage(v.Value))
 			}
 		}
 		if o.Kind == "HelmRelease" {
@@ -65,7 +72,7 @@ func checkFluxObjects(c *Context) {
 			rk, _ := yamlfile.GetKV(n, "spec", "chartRef")
 			switch {
 			case ck != nil && rk != nil:
-				c.At("flux/helmrelease-chart", o.File, rk, fmt.Sprintf("HelmRelease %s sets both chart and chartRef; keep exactly one", o.Name))
+				c.Report(catalog.FluxHelmReleaseChart, o.File, rk, fmt.Sprintf("HelmRelease %s sets both chart and chartRef; keep exactly one", o.Name))
 			case ck == nil && rk == nil && !patches[o.File.Path]:
 				// A patch (values for one environment) is merged into a
 				// HelmRelease that has the chart.
@@ -73,7 +80,7 @@ func checkFluxObjects(c *Context) {
 				if sk == nil {
 					sk, _ = yamlfile.GetKV(n, "kind")
 				}
-				c.At("flux/helmrelease-chart", o.File, sk, fmt.Sprintf("HelmRelease %s sets neither chart nor chartRef; it has nothing to install", o.Name))
+				c.Report(catalog.FluxHelmReleaseChart, o.File, sk, fmt.Sprintf("HelmRelease %s sets neither chart nor chartRef; it has nothing to install", o.Name))
 			}
 		}
 	}

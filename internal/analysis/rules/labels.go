@@ -17,7 +17,7 @@ func pullLabel(p *model.Pull) string {
 
 // firstObject returns a repository file and its first object that
 // matches, or a nil object.
-func firstObject(c *Context, p string, match func(*model.Object) bool) (*yamlfile.File, *model.Object) {
+func firstObject(c *Pass, p string, match func(*model.Object) bool) (*yamlfile.File, *model.Object) {
 	f, err := c.Repo.View.YAML(p)
 	if err != nil {
 		return nil, nil

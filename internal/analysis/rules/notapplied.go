@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"strings"
 
@@ -12,7 +13,13 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-func checkNotApplied(c *Context) {
+var notAppliedCheck = &Check{
+	Name:    "not-applied",
+	Reports: []*catalog.Rule{catalog.FluxNotApplied},
+	Run:     func(p *Pass) error { checkNotApplied(p); return nil },
+}
+
+func checkNotApplied(c *Pass) {
 	listed := c.listed()
 	for _, k := range sortedKustomizations(c.Repo) {
 		for _, e := range c.Repo.View.ReadDir(k.Dir) {
@@ -34,7 +41,7 @@ func checkNotApplied(c *Context) {
 			if misspeltEntry(c, k, p) {
 				continue // kustomize/missing-file suggests this file
 			}
-			d := c.At("flux/not-applied", f, at, fmt.Sprintf("%s %s is not listed in %s, so Flux never applies it", first.Kind, first.Name, k.File.Path))
+			d := c.Report(catalog.FluxNotApplied, f, at, fmt.Sprintf("%s %s is not listed in %s, so Flux never applies it", first.Kind, first.Name, k.File.Path))
 			if fx, ok := addResourceFix(k, e.Name()); ok {
 				d.Fixes = append(d.Fixes, fx)
 			}
@@ -47,7 +54,7 @@ func checkNotApplied(c *Context) {
 // Flux Kustomization file per app folder ("- ./grafana/ks.yaml"): an app
 // folder without a kustomization.yaml whose file of that name is listed
 // nowhere, and read by no build, is never applied.
-func checkNotAppliedBelow(c *Context, k *model.KFile, listed map[string]bool) {
+func checkNotAppliedBelow(c *Pass, k *model.KFile, listed map[string]bool) {
 	names := map[string]bool{} // base names listed as <k.Dir>/<app>/<name>
 	for _, e := range k.Entries {
 		if e.Field != "resources" || e.Target == "" {
@@ -79,7 +86,7 @@ func checkNotAppliedBelow(c *Context, k *model.KFile, listed map[string]bool) {
 				at, _ = yamlfile.GetKV(first.Node(), "kind")
 			}
 			rel := path.Join(sub.Name(), name)
-			d := c.At("flux/not-applied", f, at, fmt.Sprintf("%s %s is not listed in %s (which lists the other apps' %s), so Flux never applies it", first.Kind, first.Name, k.File.Path, name))
+			d := c.Report(catalog.FluxNotApplied, f, at, fmt.Sprintf("%s %s is not listed in %s (which lists the other apps' %s), so Flux never applies it", first.Kind, first.Name, k.File.Path, name))
 			if fx, ok := addResourceFix(k, rel); ok {
 				d.Fixes = append(d.Fixes, fx)
 			}
@@ -89,7 +96,7 @@ func checkNotAppliedBelow(c *Context, k *model.KFile, listed map[string]bool) {
 
 // misspeltEntry reports whether an entry of k names a file that does not
 // exist and is close enough to p that kustomize/missing-file suggests p.
-func misspeltEntry(c *Context, k *model.KFile, p string) bool {
+func misspeltEntry(c *Pass, k *model.KFile, p string) bool {
 	for _, e := range k.Entries {
 		if e.Target == "" || e.Remote || e.Outside {
 			continue
@@ -101,7 +108,7 @@ func misspeltEntry(c *Context, k *model.KFile, p string) bool {
 	return false
 }
 
-func reachedByAny(c *Context, p string) bool {
+func reachedByAny(c *Pass, p string) bool {
 	for _, cl := range c.Clusters {
 		if cl.Reaches(c.Repo.View, p) {
 			return true

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 
 // repoPulls yields each cluster's pulls whose Kustomization is written in
 // the repository itself.
-func repoPulls(c *Context, fn func(cl *model.Cluster, p *model.Pull)) {
+func repoPulls(c *Pass, fn func(cl *model.Cluster, p *model.Pull)) {
 	for _, cl := range c.Clusters {
 		for _, p := range cl.Pulls {
 			if p.K.Obj.View == c.Repo.View {
@@ -24,7 +25,13 @@ func repoPulls(c *Context, fn func(cl *model.Cluster, p *model.Pull)) {
 	}
 }
 
-func checkPulls(c *Context) {
+var pulls = &Check{
+	Name:    "flux-paths-and-sources",
+	Reports: []*catalog.Rule{catalog.FluxSourceNotFound, catalog.FluxPathNotFound, catalog.FluxPathOtherCluster, catalog.KustomizeOutsideRoot},
+	Run:     func(p *Pass) error { checkPulls(p); return nil },
+}
+
+func checkPulls(c *Pass) {
 	repoPulls(c, func(cl *model.Cluster, p *model.Pull) {
 		o := p.K.Obj
 		if p.Missing {
@@ -42,7 +49,7 @@ func checkPulls(c *Context) {
 			if n := sourceRefAt(cl, yamlfile.Get(o.Node(), "spec", "sourceRef"), kind, name, ns); n != nil {
 				nn = n
 			}
-			c.At("flux/source-not-found", o.File, nn, sourceMissingMessage(c, cl, kind, name, ns))
+			c.Report(catalog.FluxSourceNotFound, o.File, nn, sourceMissingMessage(c, cl, kind, name, ns))
 			return
 		}
 		if p.View == nil || p.Skipped != "" {
@@ -51,19 +58,19 @@ func checkPulls(c *Context) {
 		if p.PathNode == nil {
 			if p.External {
 				k, _ := yamlfile.GetKV(o.Node(), "spec")
-				c.At("flux/path-not-found", o.File, k, fmt.Sprintf("Kustomization %s has no spec.path: it would apply the whole of %s", o.Name, pullLabel(p)))
+				c.Report(catalog.FluxPathNotFound, o.File, k, fmt.Sprintf("Kustomization %s has no spec.path: it would apply the whole of %s", o.Name, pullLabel(p)))
 			}
 			return
 		}
 		if strings.HasPrefix(p.Path, "..") {
-			c.At("kustomize/outside-root", o.File, p.PathNode, fmt.Sprintf("path %q leaves the source's root; Flux refuses it", p.PathNode.Value))
+			c.Report(catalog.KustomizeOutsideRoot, o.File, p.PathNode, fmt.Sprintf("path %q leaves the source's root; Flux refuses it", p.PathNode.Value))
 			return
 		}
 		if !p.External {
 			if other := otherCluster(c, cl, p.Path); other != "" {
 				if ok, _ := c.Repo.View.Stat(path.Join(c.Repo.OverlayRoot, other)); ok {
 					fixed := rewriteCluster(c, p.Path, other, cl.Name)
-					d := c.At("flux/path-other-cluster", o.File, p.PathNode,
+					d := c.Report(catalog.FluxPathOtherCluster, o.File, p.PathNode,
 						fmt.Sprintf("Kustomization %s is applied to cluster %s but its path points into %s's overlay (copied from %s?)", o.Name, cl.Name, other, other))
 					d.Fixes = append(d.Fixes, diag.Fix{Title: "Point the path at " + cl.Name, Edits: []diag.Edit{Replace(o.File, p.PathNode, keepStyle(o.File, p.PathNode, fixed))}})
 					return
@@ -78,7 +85,7 @@ func checkPulls(c *Context) {
 			where = pullLabel(p)
 		}
 		if len(p.Artifact) > 0 {
-			c.At("flux/path-not-found", o.File, p.PathNode,
+			c.Report(catalog.FluxPathNotFound, o.File, p.PathNode,
 				fmt.Sprintf("path %q is in no folder of ExternalArtifact %s, which holds %s (see the copy rules of ArtifactGenerator %s)",
 					p.PathNode.Value, yamlfile.Str(o.Node(), "spec", "sourceRef", "name"), strings.Join(p.Artifact, ", "), p.Source.Obj.Name))
 			return
@@ -105,12 +112,12 @@ func checkPulls(c *Context) {
 				fixes = append(fixes, diag.Fix{Title: "Use " + s, Kind: kind, Edits: []diag.Edit{Replace(o.File, p.PathNode, keepStyle(o.File, p.PathNode, s))}})
 			}
 		}
-		c.At("flux/path-not-found", o.File, p.PathNode, msg, fixes...)
+		c.Report(catalog.FluxPathNotFound, o.File, p.PathNode, msg, fixes...)
 	})
 	checkHelmSources(c)
 }
 
-func sourceMissingMessage(c *Context, cl *model.Cluster, kind, name, ns string) string {
+func sourceMissingMessage(c *Pass, cl *model.Cluster, kind, name, ns string) string {
 	msg := fmt.Sprintf("sourceRef %s %q", kind, name)
 	if ns != "" {
 		msg += fmt.Sprintf(" (namespace %s)", ns)
@@ -161,7 +168,7 @@ func sourceRefAt(cl *model.Cluster, ref *yaml.Node, kind, name, ns string) *yaml
 
 // otherCluster returns B when p points into applications/overlays/B/ and B
 // is not cl.
-func otherCluster(c *Context, cl *model.Cluster, p string) string {
+func otherCluster(c *Pass, cl *model.Cluster, p string) string {
 	if c.Repo.OverlayRoot == "" || c.Repo.ClusterOf(cl.Root) == "" {
 		return ""
 	}
@@ -172,7 +179,7 @@ func otherCluster(c *Context, cl *model.Cluster, p string) string {
 	return b
 }
 
-func rewriteCluster(c *Context, p, from, to string) string {
+func rewriteCluster(c *Pass, p, from, to string) string {
 	prefix := c.Repo.OverlayRoot + "/" + from
 	return c.Repo.OverlayRoot + "/" + to + strings.TrimPrefix(p, prefix)
 }
@@ -220,7 +227,7 @@ func suggestDir(v *view.View, p string) (string, diag.FixKind) {
 	return "", diag.Choice
 }
 
-func checkHelmSources(c *Context) {
+func checkHelmSources(c *Pass) {
 	for _, cl := range c.Clusters {
 		for _, a := range cl.Applied {
 			o := a.Obj
@@ -242,7 +249,7 @@ func checkHelmSources(c *Context) {
 				if definedButCutOff(c, cl, kind, name) {
 					continue
 				}
-				c.At("flux/source-not-found", o.File, sourceRefAt(cl, ref, kind, name, ns), sourceMissingMessage(c, cl, kind, name, ns))
+				c.Report(catalog.FluxSourceNotFound, o.File, sourceRefAt(cl, ref, kind, name, ns), sourceMissingMessage(c, cl, kind, name, ns))
 			}
 		}
 	}

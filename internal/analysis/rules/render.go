@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"runtime"
 	"sync"
 	"time"
@@ -13,24 +14,38 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 )
 
+var renderCheck = &Check{
+	Name:    "render",
+	Reports: []*catalog.Rule{catalog.KustomizeBuild, catalog.FluxPathNoKustomization, catalog.KustomizePatchNoMatch, catalog.FluxDuplicateObject, catalog.SchemaInvalid, catalog.SchemaUnknownField, catalog.SchemaMissing},
+	// Rendering folds a build failure into a finding that explains
+	// it, and does not repeat on a line what another check reported.
+	Requires: []*Check{kustomizeFiles, fluxObjects, pulls, notAppliedCheck, dependsOn, decryption, unusedFiles, tags, values, secrets, promotion},
+	Run:      func(p *Pass) error { checkRender(p); return nil },
+}
+
 // checkRender renders every Flux Kustomization the way kustomize-controller
 // does, reports build failures (kustomize/build, flux/path-no-kustomization)
 // and validates the rendered objects against their schemas (schema/*),
 // mapping each finding back to the line the user wrote.
-func checkRender(c *Context) {
+func checkRender(c *Pass) {
 	if c.Renderer == nil {
 		return
 	}
-	StartRender(c)
+	StartRender(c.Context)
 	st := c.render
 	<-st.done
 	r := &renderRun{c: c, byFile: map[string][]*model.Object{}, seenDiag: map[string]bool{}, kindDone: map[string]bool{}}
 	for _, o := range c.Repo.Objects {
 		r.byFile[o.File.Path] = append(r.byFile[o.File.Path], o)
 	}
-	for _, d := range c.out {
+	for _, d := range c.Findings() {
 		r.seenDiag[fmt.Sprintf("%s\x00%d", d.File, d.Range.Start.Line)] = true
 	}
+	r.rootCauses = map[string]bool{}
+	for _, d := range c.Findings(rootCauseRules...) {
+		r.rootCauses[d.File] = true
+	}
+	r.fluxFindings = c.Findings(catalog.FluxAPIRemoved, catalog.FluxFieldRemoved, catalog.FluxHelmReleaseChart)
 	var unique []*renderJob
 	for _, j := range st.jobs {
 		switch {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"runtime"
 	"strings"
 	"sync"
@@ -35,9 +36,11 @@ type renderJob struct {
 
 // renderRun holds what one pass of checkRender shares.
 type renderRun struct {
-	c            *Context
+	c            *Pass
 	byFile       map[string][]*model.Object // repository objects by file
-	seenDiag     map[string]bool            // "file\x00line" of findings reported before rendering
+	seenDiag     map[string]bool            // "file\x00line" of the findings of the checks rendering requires
+	rootCauses   map[string]bool            // files with a finding of rootCauseRules
+	fluxFindings []diag.Diagnostic          // findings that schema findings in the same object would repeat
 	kindDone     map[string]bool            // schema/missing already recorded
 	missingKinds []*missingKind             // kinds without schema, in the order met
 }
@@ -61,7 +64,7 @@ func StartRender(c *Context) {
 	}
 	st := &renderState{done: make(chan struct{})}
 	c.render = st
-	st.jobs = (&renderRun{c: c}).jobs()
+	st.jobs = (&renderRun{c: &Pass{Context: c}}).jobs()
 	var todo []*renderJob
 	first := map[string]*renderJob{}
 	for _, j := range st.jobs {

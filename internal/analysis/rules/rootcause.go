@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"slices"
 	"strings"
@@ -15,14 +16,13 @@ import (
 // rootCauseRules are findings that make a build fail by themselves: when
 // one of them is reported in a file a build reads, the build failure is the
 // same root cause and is not reported again.
-var rootCauseRules = map[string]bool{
-	"kustomize/missing-file":    true,
-	"kustomize/outside-root":    true,
-	"kustomize/remote-resource": true,
-	"flux/path-not-found":       true,
-	"yaml/syntax":               true,
-	"yaml/duplicate-key":        true,
-	"yaml/alias-expansion":      true,
+// (yaml/* findings are a file's own diagnostics, which knownProblem reads
+// from the file.)
+var rootCauseRules = []*catalog.Rule{
+	catalog.KustomizeMissingFile,
+	catalog.KustomizeOutsideRoot,
+	catalog.KustomizeRemoteResource,
+	catalog.FluxPathNotFound,
 }
 
 // knownProblem reports whether a file a build read already has a finding
@@ -48,12 +48,7 @@ func (r *renderRun) knownProblem(v *view.View, file string) bool {
 	if v != r.c.Repo.View {
 		return false
 	}
-	for _, d := range r.c.out {
-		if d.File == file && rootCauseRules[d.Rule] {
-			return true
-		}
-	}
-	return false
+	return r.rootCauses[file]
 }
 
 // patchMissesRemovedAPI reports whether the build fails because a patch
@@ -72,7 +67,7 @@ func (r *renderRun) patchMissesRemovedAPI(j *renderJob) bool {
 	}
 	for _, f := range j.res.Files {
 		for _, o := range r.byFile[f] {
-			if o.Kind == kind && o.Name == name && r.reportedIn(o, "flux/api-removed") {
+			if o.Kind == kind && o.Name == name && r.reportedIn(o, catalog.FluxAPIRemoved) {
 				return true
 			}
 		}
@@ -83,12 +78,12 @@ func (r *renderRun) patchMissesRemovedAPI(j *renderJob) bool {
 // superseded reports whether the engine already flagged the object's
 // apiVersion or removed fields: its schema findings would repeat them.
 func (r *renderRun) superseded(src *model.Object) bool {
-	return r.reportedIn(src, "flux/api-removed", "flux/field-removed")
+	return r.reportedIn(src, catalog.FluxAPIRemoved, catalog.FluxFieldRemoved)
 }
 
 // reportedIn reports whether one of the rules already has a finding inside
 // the object's document.
-func (r *renderRun) reportedIn(src *model.Object, rules ...string) bool {
+func (r *renderRun) reportedIn(src *model.Object, rules ...*catalog.Rule) bool {
 	if src.View != r.c.Repo.View {
 		return false
 	}
@@ -97,8 +92,8 @@ func (r *renderRun) reportedIn(src *model.Object, rules ...string) bool {
 	if idx := src.Doc.Index; idx+1 < len(src.File.Docs) {
 		last = src.File.Docs[idx+1].Root.Line - 1
 	}
-	for _, d := range r.c.out {
-		if d.File == src.File.Path && slices.Contains(rules, d.Rule) &&
+	for _, d := range r.fluxFindings {
+		if d.File == src.File.Path && slices.ContainsFunc(rules, func(rule *catalog.Rule) bool { return rule.ID == d.Rule }) &&
 			d.Range.Start.Line >= rg.Start.Line && d.Range.Start.Line <= last {
 			return true
 		}
@@ -109,7 +104,7 @@ func (r *renderRun) reportedIn(src *model.Object, rules ...string) bool {
 // definedButCutOff reports whether a missing source is written in the
 // repository while the cluster has a Flux path that does not resolve: the
 // source is most likely behind that path, which is reported instead.
-func definedButCutOff(c *Context, cl *model.Cluster, kind, name string) bool {
+func definedButCutOff(c *Pass, cl *model.Cluster, kind, name string) bool {
 	if kind == "" {
 		kind = "GitRepository"
 	}
@@ -141,7 +136,7 @@ func definedButCutOff(c *Context, cl *model.Cluster, kind, name string) bool {
 // inUnparsed reports whether a file of this repository that the cluster
 // applies does not parse and mentions name: its objects are unknown, and
 // the one named is probably among them.
-func inUnparsed(c *Context, cl *model.Cluster, name string) bool {
+func inUnparsed(c *Pass, cl *model.Cluster, name string) bool {
 	for p := range cl.Reached[c.Repo.View] {
 		f, err := c.Repo.View.YAML(p)
 		if err != nil || f == nil || !hasSyntaxError(f) {
@@ -177,7 +172,7 @@ func hasSyntaxError(f *yamlfile.File) bool {
 // underNotApplied reports whether a file is below the path of a Flux
 // Kustomization of this repository that flux/not-applied reports: applying
 // that Kustomization is what would bring the file in.
-func underNotApplied(c *Context, file string) bool {
+func underNotApplied(c *Pass, file string) bool {
 	for _, k := range c.Repo.Objects {
 		if k.View != c.Repo.View || !k.IsFluxKustomization() || !notApplied(c, k.File.Path) {
 			continue
@@ -192,7 +187,7 @@ func underNotApplied(c *Context, file string) bool {
 // notApplied reports whether a file sits beside a kustomization.yaml that
 // does not list it, and no other kustomization does: the condition of
 // flux/not-applied.
-func notApplied(c *Context, file string) bool {
+func notApplied(c *Pass, file string) bool {
 	k := c.Repo.Kustomizations[path.Dir(file)]
 	if k == nil || model.IsKustomizationFile(file) || commentedOut(k, path.Base(file)) {
 		return false

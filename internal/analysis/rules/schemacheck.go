@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"regexp"
 	"slices"
 	"sort"
@@ -64,7 +65,7 @@ func (r *renderRun) report1(j *renderJob, o *render.Object, vs []schema.Violatio
 	if src != nil && r.superseded(src) {
 		return
 	}
-	chartReported := src != nil && r.reportedIn(src, "flux/helmrelease-chart")
+	chartReported := src != nil && r.reportedIn(src, catalog.FluxHelmReleaseChart)
 	for _, x := range vs {
 		if j.opaque && containsVar(o.Doc, x.Path) {
 			continue // a variable from an unreadable source would fill it
@@ -89,9 +90,9 @@ func containsVar(doc map[string]any, ptr []string) bool {
 
 func (r *renderRun) violation(j *renderJob, o *render.Object, src *model.Object, x schema.Violation) {
 	c := r.c
-	rule := "schema/invalid"
+	rule := catalog.SchemaInvalid
 	if x.Kind == schema.UnknownField {
-		rule = "schema/unknown-field"
+		rule = catalog.SchemaUnknownField
 	}
 	where := "/" + strings.Join(x.Path, "/")
 	msg := fmt.Sprintf("%s %s: %s (at %s)", o.Kind, o.Name, x.Message, where)
@@ -128,15 +129,15 @@ func (r *renderRun) violation(j *renderJob, o *render.Object, src *model.Object,
 	}
 }
 
-func (r *renderRun) report(rule string, f *yamlfile.File, n *yaml.Node, msg string) {
+func (r *renderRun) report(rule *catalog.Rule, f *yamlfile.File, n *yaml.Node, msg string) {
 	r.reportRange(rule, f, f.NodeRange(n), msg)
 }
 
-func (r *renderRun) reportRange(rule string, f *yamlfile.File, rg diag.Range, msg string) {
+func (r *renderRun) reportRange(rule *catalog.Rule, f *yamlfile.File, rg diag.Range, msg string) {
 	if r.seenDiag[fmt.Sprintf("%s\x00%d", f.Path, rg.Start.Line)] {
 		return // the engine reported this line already (flux/helmrelease-chart, flux/git-url)
 	}
-	r.c.Add(diag.Diagnostic{Rule: rule, File: f.Path, Range: rg, Message: msg})
+	r.c.ReportDiag(rule, diag.Diagnostic{File: f.Path, Range: rg, Message: msg})
 }
 
 // missingKind is a kind without schema and where its first object is.
@@ -209,7 +210,7 @@ func (r *renderRun) reportMissing() {
 	}
 	msg += "; add a schema catalog to schemas: in .gitops.yaml (a folder or a URL template in the CRDs-catalog layout {{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json), commit the CRDs, or pass --schema-location"
 	first := sorted[0] // the order objects are met in depends on the build
-	d := r.c.At("schema/missing", first.file, first.node, msg+first.note)
+	d := r.c.Report(catalog.SchemaMissing, first.file, first.node, msg+first.note)
 	for _, m := range sorted {
 		if m == first {
 			continue
