@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
@@ -246,7 +246,7 @@ func (c *common) open(env Env, path string) (*workspace.Workspace, error) {
 // checkRules rejects a --rule naming no rule, suggesting the one meant.
 func (c *common) checkRules() error {
 	for _, id := range c.rules {
-		if _, ok := rules.Lookup(id); !ok {
+		if _, ok := catalog.Lookup(id); !ok {
 			return fmt.Errorf("--rule %s: no such rule%s (see gitops-hook rules)", id, suggest.DidYouMean(id, workspace.RuleIDs()))
 		}
 	}
@@ -431,7 +431,7 @@ func runRules(args []string, env Env) int {
 	if !c.checkFormat(env, "rules") {
 		return ExitUsage
 	}
-	cat := rules.Catalog()
+	cat := catalog.All()
 	sort.SliceStable(cat, func(i, j int) bool { return cat[i].ID < cat[j].ID })
 	if c.format == "json" {
 		type jr struct {
@@ -442,13 +442,13 @@ func runRules(args []string, env Env) int {
 		}
 		var out []jr
 		for _, r := range cat {
-			out = append(out, jr{r.ID, r.Severity.String(), r.Description, r.Fix})
+			out = append(out, jr{r.ID, r.Severity.String(), r.Doc, r.Fix})
 		}
 		return writeJSONOut(env, out)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	for _, r := range cat {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Description)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Doc)
 	}
 	tw.Flush()
 	return ExitOK

@@ -5,12 +5,12 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io"
 	"sort"
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 )
 
 // Formats lists the accepted --format values.
@@ -329,9 +329,9 @@ func writeSARIF(w io.Writer, ds []diag.Diagnostic) error {
 		} `json:"defaultConfiguration"`
 	}
 	var rs []rule
-	for _, info := range rules.Catalog() {
+	for _, info := range catalog.All() {
 		r := rule{ID: info.ID, HelpURI: RuleURL(info.ID)}
-		r.ShortDescription.Text = info.Description
+		r.ShortDescription.Text = info.Doc
 		r.DefaultConfiguration.Level = sarifLevel(info.Severity)
 		rs = append(rs, r)
 	}
