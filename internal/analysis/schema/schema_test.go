@@ -3,6 +3,7 @@ package schema
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -295,4 +296,61 @@ func BenchmarkNew(b *testing.B) {
 		}
 		v.Close()
 	}
+}
+
+// A validator keeps its schemas in memory: building and using one writes
+// nothing to disk, and a second validator of the same CRDs reuses the
+// compiled schemas and finds the same violations.
+func TestValidatorWritesNothing(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	obj := map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "x"},
+		"spec": map[string]any{"replicas": "two", "bogus": 1}}
+	var first []Violation
+	for i := 0; i < 2; i++ {
+		v := newValidator(t, []byte(widgetCRD))
+		got, missing, err := v.Validate(obj)
+		if err != nil || missing {
+			t.Fatalf("Validate: %v, missing %v", err, missing)
+		}
+		if len(got) == 0 {
+			t.Fatal("no violation for a string replicas and an unknown field")
+		}
+		if i == 0 {
+			first = got
+		} else if !reflect.DeepEqual(first, got) {
+			t.Fatalf("second validator: %v, first: %v", got, first)
+		}
+	}
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) > 0 {
+		t.Fatalf("validation wrote %d entries to the temporary folder, first %s", len(ents), ents[0].Name())
+	}
+}
+
+// TestExtendedEventSourceKinds: clusters widen the event source kinds of
+// Alerts and Receivers (the Flux Operator adds FluxInstance), so those are
+// not held to the stock enum; the Alert's other enums still are.
+func TestExtendedEventSourceKinds(t *testing.T) {
+	v := newValidator(t)
+	alert := func(severity, kind string) map[string]any {
+		return map[string]any{"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+			"metadata": map[string]any{"name": "a"}, "spec": map[string]any{
+				"providerRef":   map[string]any{"name": "slack"},
+				"eventSeverity": severity,
+				"eventSources":  []any{map[string]any{"kind": kind, "name": "*"}},
+			}}
+	}
+	check(t, v, alert("error", "FluxInstance"), false)
+	check(t, v, alert("error", "Kustomization"), false)
+	check(t, v, alert("warning", "FluxInstance"), false, want{Invalid, "/spec/eventSeverity"})
+	receiver := map[string]any{"apiVersion": "notification.toolkit.fluxcd.io/v1", "kind": "Receiver",
+		"metadata": map[string]any{"name": "r"}, "spec": map[string]any{
+			"type": "github", "secretRef": map[string]any{"name": "token"},
+			"resources": []any{map[string]any{"kind": "ResourceSet", "name": "apps"}},
+		}}
+	check(t, v, receiver, false)
 }
