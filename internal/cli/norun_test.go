@@ -103,3 +103,32 @@ metadata:
 		})
 	}
 }
+
+// TestSecretFindingsNeverShowTheSecret: secret/* findings point at the
+// value, in every output format, without printing it; build and diff
+// --rendered mask Secret values unless asked.
+func TestSecretFindingsNeverShowTheSecret(t *testing.T) {
+	const value = "hunter2-7c1f9e"
+	const keyBody = "MIIEowIBAAKCAQEA7c1f9eSECRET"
+	files := hostilerepo.Fleet("secret.yaml", "sops-secret.yaml")
+	files["apps/secret.yaml"] = []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: plain\nstringData:\n  password: " + value + "\n")
+	files["apps/sops-secret.yaml"] = []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: sealed\nstringData:\n  token: ENC[AES256_GCM,data:abc,iv:def,tag:ghi,type:str]\n  leaked: " + value + "\nsops:\n  mac: ENC[AES256_GCM,data:xyz,type:str]\n  version: 3.9.0\n")
+	files["apps/id_rsa"] = []byte("-----BEGIN RSA PRIVATE KEY-----\n" + keyBody + "\n-----END RSA PRIVATE KEY-----\n")
+	repo := filepath.Join(t.TempDir(), "repo")
+	if err := hostilerepo.Write(repo, files); err != nil {
+		t.Fatal(err)
+	}
+	for _, format := range []string{"text", "json", "sarif", "github"} {
+		code, out, errOut := bounded(t, repo, "check", "--offline", "--format", format, repo)
+		if code != 1 || !strings.Contains(out, "secret/unencrypted") {
+			t.Errorf("%s: exit %d, no secret/unencrypted:\n%s%s", format, code, out, errOut)
+		}
+		if strings.Contains(out+errOut, value) || strings.Contains(out+errOut, keyBody) {
+			t.Errorf("%s output shows a secret:\n%s", format, out)
+		}
+	}
+	code, out, errOut := bounded(t, repo, "build", "apps", "--offline")
+	if code != 0 || !strings.Contains(out, "password: '***'") && !strings.Contains(out, "password: \"***\"") && !strings.Contains(out, "password: ***") || strings.Contains(out+errOut, value) {
+		t.Errorf("build: exit %d, want the value masked:\n%s%s", code, out, errOut)
+	}
+}
