@@ -121,7 +121,7 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 		return fail("%v", err)
 	}
 	var all []diag.Diagnostic
-	files := 0
+	files, inherited := 0, 0
 	scope := &analysis.Scope{}
 	for _, root := range roots {
 		fsys := subFS(v, root)
@@ -177,12 +177,23 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 				fmt.Fprintf(env.Stderr, "gitops-hook: applied %d fix%s to the working tree; review them, \"git add\" the files and commit again\n", len(out.Applied), pluralES(len(out.Applied)))
 			}
 		}
+		kept, dropped := dropInherited(ctx, top, root, opts, result.Diagnostics)
+		result.Diagnostics = kept
+		inherited += dropped
 		files += result.Files
 		scope.All = scope.All || result.Scope.All
 		scope.Clusters = append(scope.Clusters, result.Scope.Clusters...)
 		for _, d := range result.Diagnostics {
 			all = append(all, prefixed(root, d))
 		}
+	}
+	if inherited > 0 && c.format == "text" {
+		verb := "were"
+		if inherited == 1 {
+			verb = "was"
+		}
+		fmt.Fprintf(env.Stderr, "gitops-hook: %d error%s or warning%s outside the changed files %s already there at HEAD and did not block this commit; \"gitops-hook check\" lists them\n",
+			inherited, plural(inherited), plural(inherited), verb)
 	}
 	opts := report.Options{Color: c.color(env), Summary: hookSummary(all, scope, total)}
 	if !c.verbose {
