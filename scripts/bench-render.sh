@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Compares gitops-hook check with the classic pipeline (for every
-# kustomization folder: kustomize build | kubeconform -strict) on synthetic
-# repositories, and prints both times and their ratio from the same run.
+# kustomization folder: kustomize build | kubeconform -strict) on
+# the repositories ../shared/bench/gen-large writes (the customer repository,
+# base resolved through a mirror), and prints both times and their ratio
+# from the same run.
 #
 # Usage: scripts/bench-render.sh [CxS ...]     (default: 3x60 10x150)
+# Environment: BENCH (default ../shared/bench next to the repository), CRDS.
 # kustomize and kubeconform are installed into a temporary GOBIN unless
 # KUSTOMIZE and KUBECONFORM point at existing binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bench=${BENCH:-../shared/bench}
+[ -x "$bench/gen-large" ] || { echo "no $bench/gen-large: set BENCH" >&2; exit 2; }
+bench=$(cd "$bench" && pwd)
+crds=${CRDS:-$bench/../data/flux-crds}
+base_url=ssh://git@github.com/opencenter-cloud/openCenter-gitops-base.git
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(3x60 10x150)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export XDG_CACHE_HOME="$work/cache"
 
 export GOBIN="$work/bin"
 go build -o "$work/gitops-hook" ./cmd/gitops-hook
@@ -34,11 +43,14 @@ now() { date +%s.%N; }
 
 for size in "${sizes[@]}"; do
 	c=${size%x*} s=${size#*x}
-	out="$work/synth-$size"
-	go run ./internal/synth/gen -clusters "$c" -services "$s" -out "$out" >/dev/null
-	repo="$out/repo"
+	out="$work/gen-$size"
+	"$bench/gen-large" "$out" --clusters "$c" --services "$s" --crd-dir "$crds" >/dev/null
+	repo="$out/customer"
+	printf 'mirrors:\n  %s: %s\n' "$base_url" "$out/base" >"$repo/.gitops.yaml"
 
-	# gitops-hook: whole repository, rendering and validation included.
+	# gitops-hook: whole repository, rendering and validation included,
+	# disk cache cold.
+	rm -rf "$XDG_CACHE_HOME"
 	t0=$(now)
 	/usr/bin/time -f "%M" -o "$work/rss" "$work/gitops-hook" check "$repo" --offline --format json >"$work/hook.json" || true
 	t1=$(now)

@@ -46,8 +46,8 @@ type Env struct {
 const usage = `gitops-hook: checks a FluxCD GitOps repository (openCenter layout) before its mistakes reach a cluster.
 
 Usage:
-  gitops-hook check [DIR] [flags]     analyse the working tree (DIR: repository root; default: the nearest folder
-                                      holding .gitops.yaml or applications/overlays, else the git top-level, else .)
+  gitops-hook check [PATH] [flags]    analyse the working tree and report on PATH (default: .); the root is the
+                                      nearest folder at or above PATH holding .gitops.yaml, else the git top-level
   gitops-hook run [flags]             the pre-commit hook: analyse the staged content (the git index)
   gitops-hook install [--force]       install the pre-commit hook (honours core.hooksPath, chains existing hooks)
   gitops-hook uninstall               remove the hook and restore what was there
@@ -71,7 +71,10 @@ Common flags:
   --rule ID                           report only this rule (repeatable)
   --schema-location DIR|TEMPLATE      JSON schemas for kinds the repository has no CRD for, read before the
                                       built-in Kubernetes schemas (a folder, or a kubeconform path template)
-  --fix                               (check, run) apply the safe fixes to the working tree, never to the index
+  --verbose                           text output: every finding (check folds repeated infos; run shows the infos
+                                      of the changed files only)
+  --fix                               (check, run) apply the safe fixes to the working tree, never to the index;
+                                      files with uncommitted changes only with --force
 
 Exit codes: 0 no error, 1 at least one error (or warning with --strict), 2 the tool could not run.
 `

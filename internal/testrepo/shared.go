@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
@@ -65,3 +66,28 @@ func BareRepo(t testing.TB, snaps []Snapshot) string {
 	}
 	return dir
 }
+
+// GenLarge writes the repositories ../shared/bench/gen-large makes for
+// clusters x services (with the Flux CRDs of the shared data) into a
+// temporary folder of t and returns it: OUT/base and OUT/customer. It
+// skips t when the shared folder or python3 is absent.
+func GenLarge(t testing.TB, clusters, services int) string {
+	t.Helper()
+	crds := SharedData(t, "flux-crds")
+	gen := filepath.Join(filepath.Dir(crds), "..", "bench", "gen-large")
+	if _, err := os.Stat(gen); err != nil {
+		t.Skipf("gen-large not present: %s", gen)
+	}
+	if _, err := exec.LookPath("python3"); err != nil {
+		t.Skip("python3 not installed")
+	}
+	out := filepath.Join(t.TempDir(), "gen")
+	if msg, err := exec.Command("python3", gen, out, "--clusters", strconv.Itoa(clusters), "--services", strconv.Itoa(services), "--crd-dir", crds).CombinedOutput(); err != nil {
+		t.Fatalf("gen-large: %v\n%s", err, msg)
+	}
+	return out
+}
+
+// GenLargeBaseURL is the URL under which gen-large's customer repository
+// pins the base.
+const GenLargeBaseURL = "ssh://git@github.com/opencenter-cloud/openCenter-gitops-base.git"

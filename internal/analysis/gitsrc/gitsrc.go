@@ -87,7 +87,15 @@ type Repo struct {
 
 	mu    sync.Mutex // guards trees
 	trees map[plumbing.Hash]*TreeFS
-	gitMu sync.Mutex // guards every go-git call on repo
+	gitMu sync.Mutex // guards every go-git call on repo, and changed
+	// changed memoises Changed: the same comparison is asked for every
+	// cluster that pins the same pair of commits.
+	changed map[changedKey]bool
+}
+
+type changedKey struct {
+	from, to plumbing.Hash
+	path     string
 }
 
 // ErrUnavailable means the repository could not be read: offline with no
@@ -393,6 +401,23 @@ func (r *Repo) Nearest(tag string) string {
 func (r *Repo) Changed(from, to plumbing.Hash, paths []string) ([]string, error) {
 	r.gitMu.Lock()
 	defer r.gitMu.Unlock()
+	if r.changed == nil || len(r.changed) > 1<<16 {
+		r.changed = map[changedKey]bool{}
+	}
+	var out, todo []string
+	for _, p := range paths {
+		p = strings.Trim(p, "/")
+		if c, ok := r.changed[changedKey{from, to, p}]; ok {
+			if c {
+				out = append(out, p)
+			}
+			continue
+		}
+		todo = append(todo, p)
+	}
+	if len(todo) == 0 {
+		return r.ordered(paths, out), nil
+	}
 	a, err := r.commitOf(from)
 	if err != nil {
 		return nil, err
@@ -409,20 +434,42 @@ func (r *Repo) Changed(from, to plumbing.Hash, paths []string) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
-	var out []string
-	for _, p := range paths {
-		p = strings.Trim(p, "/")
+	for _, p := range todo {
 		ea, errA := ta.FindEntry(p)
 		eb, errB := tb.FindEntry(p)
+		c := false
 		switch {
 		case errA != nil && errB != nil:
 		case errA != nil || errB != nil:
-			out = append(out, p)
+			c = true
 		case ea.Hash != eb.Hash:
+			c = true
+		}
+		r.changed[changedKey{from, to, p}] = c
+		if c {
 			out = append(out, p)
 		}
 	}
-	return out, nil
+	return r.ordered(paths, out), nil
+}
+
+// ordered returns the changed paths in the order of paths.
+func (r *Repo) ordered(paths, changed []string) []string {
+	if len(changed) == 0 {
+		return nil
+	}
+	in := map[string]bool{}
+	for _, p := range changed {
+		in[p] = true
+	}
+	out := changed[:0:0]
+	for _, p := range paths {
+		p = strings.Trim(p, "/")
+		if in[p] {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // openFast opens a repository (bare, or a work tree's .git) keeping pack

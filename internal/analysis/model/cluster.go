@@ -43,6 +43,30 @@ type Pull struct {
 	// Artifact lists the folders of an ExternalArtifact built from this
 	// repository when spec.path is in none of them (PathOK is false).
 	Artifact []string
+	// Copied is the copy rule of an ExternalArtifact that Path was mapped
+	// through: the folder of this repository (From) that the artifact holds
+	// at To. Path is in repository coordinates, spec.path in the artifact's.
+	Copied *CopyRule
+}
+
+// CopyRule is one "@alias/From/**" to "@artifact/To/" copy of an
+// ArtifactGenerator ("" is the root).
+type CopyRule struct{ From, To string }
+
+// InArtifact maps a path of this repository back into the artifact that
+// the pull reads, and reports whether the artifact holds it.
+func (p *Pull) InArtifact(repoPath string) (string, bool) {
+	if p.Copied == nil {
+		return repoPath, true
+	}
+	rest, ok := underDir(repoPath, p.Copied.From)
+	if !ok {
+		return "", false
+	}
+	if p.Copied.To == "" {
+		return rest, true
+	}
+	return path.Join(p.Copied.To, rest), true
 }
 
 // Substituted reports whether spec.path holds ${var} placeholders.
@@ -376,9 +400,10 @@ func (b *builder) resolve(k *Applied) *Pull {
 	p.Source = src
 	switch {
 	case kind == "ExternalArtifact" && src.Obj.Kind == "ArtifactGenerator":
-		if rp, ok, dirs := artifactPath(src, name, p.Path); ok {
+		if rp, rule, dirs := artifactPath(src, name, p.Path); rule != nil {
 			p.View = b.repo.View
 			p.Path = rp
+			p.Copied = rule
 			b.checkPath(p)
 		} else if len(dirs) > 0 && !p.Substituted() && p.Path != "." {
 			// Every copy rule is known: the path is in none of them.
@@ -475,7 +500,7 @@ func (c *Cluster) Reaches(v *view.View, p string) bool { return c.Reached[v][p] 
 //
 // When no rule holds p and every rule copies a folder of this repository,
 // dirs lists the artifact's folders: the path is certainly not in it.
-func artifactPath(gen *Applied, artifact, p string) (mapped string, ok bool, dirs []string) {
+func artifactPath(gen *Applied, artifact, p string) (mapped string, rule *CopyRule, dirs []string) {
 	aliases := map[string]bool{}
 	for _, s := range yamlfile.Items(yamlfile.Get(gen.Obj.Node(), "spec", "sources")) {
 		if yamlfile.Str(s, "kind") == "GitRepository" && yamlfile.Str(s, "name") == "flux-system" {
@@ -487,6 +512,7 @@ func artifactPath(gen *Applied, artifact, p string) (mapped string, ok bool, dir
 			continue
 		}
 		best, bestLen := "", -1
+		var bestRule *CopyRule
 		complete := true
 		var all []string
 		for _, cp := range yamlfile.Items(yamlfile.Get(a, "copy")) {
@@ -504,17 +530,26 @@ func artifactPath(gen *Applied, artifact, p string) (mapped string, ok bool, dir
 				continue
 			}
 			best, bestLen = path.Join(fromDir, rest), len(toDir)
+			bestRule = &CopyRule{From: cleanDir(fromDir), To: cleanDir(toDir)}
 		}
 		if bestLen >= 0 {
 			c, _ := view.Clean(best)
-			return c, true, nil
+			return c, bestRule, nil
 		}
 		if complete {
 			dirs = all
 		}
-		return "", false, dirs
+		return "", nil, dirs
 	}
-	return "", false, nil
+	return "", nil, nil
+}
+
+// cleanDir is a copy rule's folder with "." for the root written "".
+func cleanDir(d string) string {
+	if d == "." {
+		return ""
+	}
+	return d
 }
 
 // underDir returns p relative to dir ("" or "." dir is the root).

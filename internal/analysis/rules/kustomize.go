@@ -36,7 +36,11 @@ func entryProblem(v *view.View, e *model.Entry) (rule *catalog.Rule, msg string)
 	if !ok {
 		msg := fmt.Sprintf("%s entry %q names nothing: %s does not exist", e.Field, e.Value, e.Target)
 		if s := suggest(v, e.Target); s != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", s)
+			if w := respell(e, s); w != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", w)
+			} else {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
 		}
 		return catalog.KustomizeMissingFile, msg
 	}
@@ -101,6 +105,11 @@ func checkKustomizationFiles(c *Pass) {
 		for _, e := range k.Entries {
 			if rule, msg := entryProblem(k.View, e); rule != nil {
 				d := c.Report(rule, k.File, e.Node, msg)
+				if rule == catalog.KustomizeMissingFile {
+					if w := respellMissing(k.View, e); w != "" {
+						d.Fixes = append(d.Fixes, diag.Fix{Title: "Use " + w, Kind: diag.Safe, Edits: []diag.Edit{Replace(k.File, e.Node, quoteLike(e.Node, w))}})
+					}
+				}
 				if rule == catalog.KustomizeMissingFile && bootstrapFolder(c, k, e) {
 					d.Severity = diag.Info
 					d.Message = fmt.Sprintf("%s does not exist yet: flux bootstrap creates and commits it; until then this kustomization does not build", e.Target)
@@ -193,4 +202,43 @@ func bootstrapFolder(c *Pass, k *model.KFile, e *model.Entry) bool {
 		}
 	}
 	return false
+}
+
+// respellMissing is the entry as written with its misspelt last element
+// replaced by the close match that exists, or "".
+func respellMissing(v *view.View, e *model.Entry) string {
+	if ok, _ := v.Stat(e.Target); ok || e.Remote || e.Outside {
+		return ""
+	}
+	s := suggest(v, e.Target)
+	if s == "" {
+		return ""
+	}
+	return respell(e, s)
+}
+
+// respell rewrites the entry's text for target s, a sibling of the entry's
+// target: only the last path element changes, so "./", "../" and a
+// generator's "key=" stay as written.
+func respell(e *model.Entry, s string) string {
+	if e.Node == nil || path.Dir(s) != path.Dir(e.Target) {
+		return ""
+	}
+	old, repl := path.Base(e.Target), path.Base(s)
+	i := strings.LastIndex(e.Node.Value, old)
+	if i < 0 || i+len(old) != len(strings.TrimSuffix(e.Node.Value, "/")) {
+		return ""
+	}
+	return e.Node.Value[:i] + repl + e.Node.Value[i+len(old):]
+}
+
+// quoteLike keeps the quoting of the value it replaces.
+func quoteLike(n *yaml.Node, v string) string {
+	switch n.Style {
+	case yaml.DoubleQuotedStyle:
+		return `"` + v + `"`
+	case yaml.SingleQuotedStyle:
+		return "'" + v + "'"
+	}
+	return v
 }

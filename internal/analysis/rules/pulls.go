@@ -90,6 +90,9 @@ func checkPulls(c *Pass) {
 					p.PathNode.Value, yamlfile.Str(o.Node(), "spec", "sourceRef", "name"), strings.Join(p.Artifact, ", "), p.Source.Obj.Name))
 			return
 		}
+		if p.Copied != nil {
+			where = fmt.Sprintf("ExternalArtifact %s (which holds %s/ of this repository at %s/)", yamlfile.Str(o.Node(), "spec", "sourceRef", "name"), orRoot(p.Copied.From), orRoot(p.Copied.To))
+		}
 		msg := fmt.Sprintf("path %q does not exist in %s", p.PathNode.Value, where)
 		if exists, _ := p.View.Stat(p.Path); exists {
 			msg = fmt.Sprintf("path %q in %s is a file; spec.path must name a folder (the file's folder is %q)", p.PathNode.Value, where, path.Dir(p.Path))
@@ -108,6 +111,16 @@ func checkPulls(c *Pass) {
 		}
 		if len(fixes) == 0 {
 			if s, kind := suggestDir(p.View, p.Path); s != "" {
+				// spec.path is read inside the artifact; a folder the
+				// artifact does not hold is no suggestion.
+				var held bool
+				if s, held = p.InArtifact(s); !held {
+					s = ""
+				}
+				if s == "" {
+					c.Report(catalog.FluxPathNotFound, o.File, p.PathNode, msg, fixes...)
+					return
+				}
 				msg += fmt.Sprintf("; did you mean %q?", s)
 				fixes = append(fixes, diag.Fix{Title: "Use " + s, Kind: kind, Edits: []diag.Edit{Replace(o.File, p.PathNode, keepStyle(o.File, p.PathNode, s))}})
 			}
@@ -253,4 +266,12 @@ func checkHelmSources(c *Pass) {
 			}
 		}
 	}
+}
+
+// orRoot writes the root folder "" as ".".
+func orRoot(d string) string {
+	if d == "" {
+		return "."
+	}
+	return d
 }

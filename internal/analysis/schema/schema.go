@@ -8,18 +8,22 @@
 package schema
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/yannh/kubeconform/pkg/resource"
 	"github.com/yannh/kubeconform/pkg/validator"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+	"k8s.io/kube-openapi/pkg/validation/strfmt"
 )
 
 // Violation kinds.
@@ -51,61 +55,72 @@ type Options struct {
 }
 
 // Validator validates objects. Build it once and reuse it: schemas are
-// compiled on first use per kind and kept. Close removes its schema files.
+// compiled in memory on first use per kind and kept (a compiled schema is
+// shared by every Validator of the process whose schema has the same
+// content), nothing is written to disk. Safe for concurrent use.
 type Validator struct {
-	dir string
-	kc  validator.Validator
+	ext validator.Validator // the SchemaLocations, nil without
 
-	mu      sync.Mutex     // guards written
-	defs    map[string]any // built-in definitions, strictified
-	kinds   map[gvk]string // built-in kind -> definition name
-	written map[gvk]bool   // schema files on disk
-	looked  map[gvk]bool   // catalogs asked
+	mu      sync.Mutex
+	custom  map[string]map[string]any // CRD and Flux schemas by file key, strictified, not yet compiled
+	entries map[gvk]*entry            // compiled (or looked up) schemas
 	cel     map[gvk][]celRule
 	cats    []Catalog
 }
 
-// New writes the built-in and CRD schemas to a private temporary directory
-// (kubeconform reads schemas only through location templates) and builds a
-// strict kubeconform validator over it.
+// entry is one kind's schema: nil when no schema is known.
+type entry struct {
+	once sync.Once
+	s    *jsonschema.Schema
+	err  error // the schema could not be read (a catalog's, not JSON)
+}
+
+// New builds a strict validator: the CRD schemas (which win over the
+// embedded Flux ones, which win over the built-in ones), the built-in
+// schemas of kyaml, then opts.Catalogs; opts.SchemaLocations are
+// consulted first, through kubeconform.
 func New(crds [][]byte, opts Options) (*Validator, error) {
 	for _, loc := range opts.SchemaLocations {
 		if !opts.AllowNetwork && (strings.HasPrefix(loc, "http://") || strings.HasPrefix(loc, "https://") || loc == "default") {
 			return nil, fmt.Errorf("schema location %s: downloading schemas is disabled (offline)", loc)
 		}
 	}
-	dir, err := os.MkdirTemp("", "gitops-hook-schemas-")
-	if err != nil {
-		return nil, fmt.Errorf("schema directory: %w", err)
-	}
-	v := &Validator{dir: dir, cats: opts.Catalogs, looked: map[gvk]bool{}}
-	if err := v.writeSchemas(crds); err != nil {
-		v.Close()
+	v := &Validator{cats: opts.Catalogs, entries: map[gvk]*entry{}}
+	if err := v.loadSchemas(crds); err != nil {
 		return nil, err
 	}
-	locs := append(slices.Clone(opts.SchemaLocations), filepath.ToSlash(dir)+"/{{ .Group }}/{{ .ResourceAPIVersion }}/{{ .ResourceKind }}.json")
-	v.kc, err = validator.New(locs, validator.Opts{Strict: true, IgnoreMissingSchemas: true})
-	if err != nil {
-		v.Close()
-		return nil, fmt.Errorf("kubeconform: %w", err)
+	if len(opts.SchemaLocations) > 0 {
+		kc, err := validator.New(slices.Clone(opts.SchemaLocations), validator.Opts{Strict: true, IgnoreMissingSchemas: true})
+		if err != nil {
+			return nil, fmt.Errorf("kubeconform: %w", err)
+		}
+		v.ext = kc
 	}
 	return v, nil
 }
 
-// Close removes the schema files.
-func (v *Validator) Close() error {
-	if v.dir == "" {
-		return nil
-	}
-	return os.RemoveAll(v.dir)
+// Close releases the validator. It holds no files: Close is kept for
+// callers that pair it with New.
+func (v *Validator) Close() error { return nil }
+
+// builtin holds the built-in definitions, strictified, read once per
+// process.
+var builtin struct {
+	once  sync.Once
+	defs  map[string]any
+	kinds map[gvk]string
+	err   error
 }
 
-// writeSchemas writes the CRD schemas now (they are small) and keeps the
-// built-in definitions in memory: a standalone built-in schema is large, so
-// it is written on first use of its kind.
-func (v *Validator) writeSchemas(crds [][]byte) error {
-	var err error
-	if v.defs, v.kinds, err = builtinSchemas(); err != nil {
+func builtins() (map[string]any, map[gvk]string, error) {
+	builtin.once.Do(func() { builtin.defs, builtin.kinds, builtin.err = builtinSchemas() })
+	return builtin.defs, builtin.kinds, builtin.err
+}
+
+// loadSchemas keeps the CRD and Flux schemas in memory (compiled on first
+// use); the built-in ones are shared by the process.
+func (v *Validator) loadSchemas(crds [][]byte) error {
+	if _, _, err := builtins(); err != nil {
 		return err
 	}
 	custom, err := fluxSchemas()
@@ -117,68 +132,163 @@ func (v *Validator) writeSchemas(crds [][]byte) error {
 		return err
 	}
 	maps.Copy(custom, repo) // a repository's CRD wins over the embedded Flux one
-	v.written = map[gvk]bool{}
+	v.custom = map[string]map[string]any{}
 	v.cel = map[gvk][]celRule{}
 	for k, s := range custom { // and over a built-in
 		if rules := celRules(s); len(rules) > 0 {
 			v.cel[k] = rules
 		}
-		if err := writeJSON(v.schemaFile(k), strictify(s, false)); err != nil {
-			return err
-		}
-		v.written[k] = true
+		m, _ := strictify(s, false).(map[string]any)
+		v.custom[fileKey(k)] = m
 	}
 	return nil
 }
 
-// ensureSchema writes the standalone schema of a built-in kind, or the
-// schema a catalog has for an unknown kind, before kubeconform first looks
-// for it.
-func (v *Validator) ensureSchema(apiVersion, kind string) error {
+// fileKey is where kubeconform's location template put a kind's schema:
+// its Group is the part of apiVersion before "/" (the version itself for
+// the core group), the kind is lower case.
+func fileKey(k gvk) string {
+	group := k.group
+	if group == "" {
+		group = k.version
+	}
+	return group + "/" + k.version + "/" + strings.ToLower(k.kind)
+}
+
+// schemaFor returns the schema of one kind, compiling it on first use:
+// the CRD or Flux schema, else the built-in one, else a catalog's; nil
+// when none is known.
+func (v *Validator) schemaFor(apiVersion, kind string) (*jsonschema.Schema, error) {
 	group, version, found := strings.Cut(apiVersion, "/")
 	if !found {
 		group, version = "", apiVersion
 	}
 	k := gvk{group, version, kind}
 	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.written[k] {
-		return nil
+	e, ok := v.entries[k]
+	if !ok {
+		e = &entry{}
+		v.entries[k] = e
 	}
-	if name, ok := v.kinds[k]; ok {
-		v.written[k] = true
-		return writeJSON(v.schemaFile(k), standalone(v.defs, name))
+	v.mu.Unlock()
+	e.once.Do(func() { e.s, e.err = v.find(k) })
+	return e.s, e.err
+}
+
+// find looks a kind's schema up, for schemaFor.
+func (v *Validator) find(k gvk) (*jsonschema.Schema, error) {
+	if s, ok := v.custom[fileKey(k)]; ok {
+		return compileDoc(s)
 	}
-	if v.looked[k] || kind == "" || version == "" || !safeSegment(group) || !safeSegment(version) || !safeSegment(kind) {
-		return nil // the names come from the repository: they make file names and URLs
+	defs, kinds, _ := builtins()
+	if name, ok := kinds[k]; ok {
+		return compileBuiltin(k, defs, name)
 	}
-	v.looked[k] = true
+	if k.kind == "" || k.version == "" || !safeSegment(k.group) || !safeSegment(k.version) || !safeSegment(k.kind) {
+		return nil, nil // the names come from the repository: they make file names and URLs
+	}
 	for _, c := range v.cats {
-		b, err := c.Lookup(group, version, kind)
+		b, err := c.Lookup(k.group, k.version, k.kind)
 		if err != nil || b == nil {
 			continue // another catalog may have it; else the kind is missing
 		}
-		file := v.schemaFile(k)
-		if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-			return err
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("schema of %s from %s: %w", k.kind, c, err)
 		}
-		if err := os.WriteFile(file, b, 0o600); err != nil {
-			return fmt.Errorf("%s: %w", file, err)
+		if doc == nil {
+			continue
 		}
-		v.written[k] = true
-		return nil
+		s, err := compile(doc)
+		if err != nil {
+			continue // as kubeconform: a schema that does not compile is not found
+		}
+		return s, nil
 	}
-	return nil
+	return nil, nil
 }
 
-// schemaFile mirrors the location template: kubeconform's Group is the
-// part of apiVersion before "/" (the version itself for the core group).
-func (v *Validator) schemaFile(k gvk) string {
-	group := k.group
-	if group == "" {
-		group = k.version
+// compiled shares compiled schemas across the Validators of the process,
+// by the content of the schema.
+var compiled struct {
+	mu sync.Mutex
+	m  map[[32]byte]*compiledSchema
+}
+
+type compiledSchema struct {
+	once sync.Once
+	s    *jsonschema.Schema
+	err  error
+}
+
+// compiledLimit bounds the shared compiled schemas; past it the map
+// starts again (a language server whose CRDs keep changing).
+const compiledLimit = 4096
+
+// compileDoc compiles a schema held as Go values, through the shared
+// compiled schemas.
+func compileDoc(doc any) (*jsonschema.Schema, error) {
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
 	}
-	return filepath.Join(v.dir, group, k.version, strings.ToLower(k.kind)+".json")
+	return compileJSON(b)
+}
+
+func compileJSON(b []byte) (*jsonschema.Schema, error) {
+	sum := sha256.Sum256(b)
+	compiled.mu.Lock()
+	if compiled.m == nil || len(compiled.m) >= compiledLimit {
+		compiled.m = map[[32]byte]*compiledSchema{}
+	}
+	c, ok := compiled.m[sum]
+	if !ok {
+		c = &compiledSchema{}
+		compiled.m[sum] = c
+	}
+	compiled.mu.Unlock()
+	c.once.Do(func() {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.s, c.err = compile(doc)
+	})
+	return c.s, c.err
+}
+
+// builtinCompiled holds the compiled built-in schemas of the process.
+var builtinCompiled sync.Map // gvk -> *compiledSchema
+
+func compileBuiltin(k gvk, defs map[string]any, name string) (*jsonschema.Schema, error) {
+	c, _ := builtinCompiled.LoadOrStore(k, &compiledSchema{})
+	cs := c.(*compiledSchema)
+	cs.once.Do(func() {
+		b, err := json.Marshal(standalone(defs, name))
+		if err != nil {
+			cs.err = err
+			return
+		}
+		cs.s, cs.err = compileJSON(b)
+	})
+	return cs.s, cs.err
+}
+
+// schemaURL names every compiled schema: they hold no references to other
+// documents.
+const schemaURL = "file:///gitops-hook/schema.json"
+
+// compile compiles one schema document as kubeconform does: draft 4 by
+// default, the Kubernetes duration format.
+func compile(doc any) (*jsonschema.Schema, error) {
+	c := jsonschema.NewCompiler()
+	c.RegisterFormat(&jsonschema.Format{Name: "duration", Validate: validateDuration})
+	c.DefaultDraft(jsonschema.Draft4)
+	if err := c.AddResource(schemaURL, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(schemaURL)
 }
 
 // safeSegment reports whether a name can be one path segment.
@@ -186,65 +296,143 @@ func safeSegment(s string) bool {
 	return s == "" || (!strings.ContainsAny(s, "/\\:{}") && !strings.HasPrefix(s, ".") && len(s) < 254)
 }
 
-func writeJSON(file string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(file, b, 0o600); err != nil {
-		return fmt.Errorf("%s: %w", file, err)
-	}
-	return nil
-}
-
 // Validate checks one object. missing is true when no schema is known for
 // its apiVersion/kind (the Flux rules still run). err reports a failure to
 // validate at all, not a finding.
 func (v *Validator) Validate(obj map[string]any) (violations []Violation, missing bool, err error) {
-	b, err := json.Marshal(obj)
+	if obj == nil {
+		return nil, false, nil
+	}
+	kind, ok := obj["kind"].(string)
+	if !ok {
+		return nil, false, errors.New("error while parsing: missing 'kind' key")
+	}
+	apiVersion, ok := obj["apiVersion"].(string)
+	if !ok {
+		return nil, false, errors.New("error while parsing: missing 'apiVersion' key")
+	}
+	doc, err := jsonValue(obj)
 	if err != nil {
 		return nil, false, fmt.Errorf("encoding object: %w", err)
 	}
-	apiVersion, _ := obj["apiVersion"].(string)
-	kind, _ := obj["kind"].(string)
-	if err := v.ensureSchema(apiVersion, kind); err != nil {
-		return nil, false, err
+	var s *jsonschema.Schema
+	done := false
+	if v.ext != nil {
+		b, err := json.Marshal(doc)
+		if err != nil {
+			return nil, false, fmt.Errorf("encoding object: %w", err)
+		}
+		res := v.ext.ValidateResource(resource.Resource{Bytes: b})
+		switch res.Status {
+		case validator.Valid, validator.Empty:
+			done = true
+		case validator.Invalid:
+			done = true
+			for _, ve := range res.ValidationErrors {
+				violations = append(violations, convert(ve)...)
+			}
+			if len(res.ValidationErrors) == 0 && res.Err != nil {
+				violations = append(violations, Violation{Kind: Invalid, Message: res.Err.Error()})
+			}
+		case validator.Error:
+			if res.Err == nil {
+				res.Err = errors.New("unknown validation error")
+			}
+			return nil, false, res.Err
+		}
 	}
-	res := v.kc.ValidateResource(resource.Resource{Bytes: b})
-	switch res.Status {
-	case validator.Valid, validator.Empty:
-	case validator.Skipped:
-		missing = true
-	case validator.Invalid:
-		for _, ve := range res.ValidationErrors {
-			violations = append(violations, convert(ve)...)
+	if !done {
+		if s, err = v.schemaFor(apiVersion, kind); err != nil {
+			return nil, false, err
 		}
-		if len(res.ValidationErrors) == 0 && res.Err != nil {
-			violations = append(violations, Violation{Kind: Invalid, Message: res.Err.Error()})
+		if s == nil {
+			return nil, true, nil
 		}
-	case validator.Error:
-		if res.Err == nil {
-			res.Err = errors.New("unknown validation error")
-		}
-		return nil, false, res.Err
+		violations = validateWith(s, doc)
 	}
-	if !missing {
-		group, version, found := strings.Cut(apiVersion, "/")
-		if !found {
-			group, version = "", apiVersion
-		}
-		for _, r := range v.cel[gvk{group, version, kind}] {
-			for _, cv := range r.check(obj) {
-				if !covered(violations, cv) {
-					violations = append(violations, cv)
-				}
+	group, version, found := strings.Cut(apiVersion, "/")
+	if !found {
+		group, version = "", apiVersion
+	}
+	for _, r := range v.cel[gvk{group, version, kind}] {
+		for _, cv := range r.check(obj) {
+			if !covered(violations, cv) {
+				violations = append(violations, cv)
 			}
 		}
 	}
-	return violations, missing, nil
+	return violations, false, nil
+}
+
+// validateWith validates doc and turns the errors into violations the way
+// kubeconform reports them: the causes of the top-level error, one level.
+func validateWith(s *jsonschema.Schema, doc any) []Violation {
+	err := s.Validate(doc)
+	if err == nil {
+		return nil
+	}
+	var out []Violation
+	var e *jsonschema.ValidationError
+	if errors.As(err, &e) {
+		p := message.NewPrinter(language.English)
+		for _, ve := range e.Causes {
+			path := ""
+			for _, f := range ve.InstanceLocation {
+				path = path + "/" + f
+			}
+			out = append(out, convert(validator.ValidationError{Path: path, Msg: ve.ErrorKind.LocalizedString(p)})...)
+		}
+		if len(e.Causes) > 0 {
+			return out
+		}
+	}
+	return []Violation{{Kind: Invalid, Message: fmt.Sprintf("problem validating schema. Check JSON formatting: %s", strings.ReplaceAll(err.Error(), "\n", " "))}}
+}
+
+// jsonValue returns obj as the values encoding/json decodes (maps with
+// string keys, slices, strings, numbers, booleans, nil): obj itself when
+// it is already made of them, which is the rule for rendered objects, else
+// a JSON round trip.
+func jsonValue(obj map[string]any) (any, error) {
+	if plainJSON(obj, 0) {
+		return obj, nil
+	}
+	b, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func plainJSON(v any, depth int) bool {
+	if depth > 10000 {
+		return false
+	}
+	switch t := v.(type) {
+	case map[string]any:
+		for _, x := range t {
+			if !plainJSON(x, depth+1) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		for _, x := range t {
+			if !plainJSON(x, depth+1) {
+				return false
+			}
+		}
+		return true
+	case nil, string, bool, int, int64, uint64, float64:
+		return true
+	case float32:
+		return false
+	}
+	return false
 }
 
 // convert turns one kubeconform error into violations. An "additional
@@ -285,4 +473,56 @@ func splitPointer(p string) []string {
 		segs[i] = strings.ReplaceAll(strings.ReplaceAll(s, "~1", "/"), "~0", "~")
 	}
 	return segs
+}
+
+// validateDuration accepts what the Kubernetes API accepts for the
+// duration format (a Go duration such as 1h30m) and ISO 8601 durations
+// (PT1H30M, P1W), as kubeconform does.
+func validateDuration(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	if _, err := strfmt.ParseDuration(s); err == nil {
+		return nil
+	}
+	rest, ok := strings.CutPrefix(s, "P")
+	if !ok {
+		return errors.New("must start with P")
+	}
+	if rest == "" {
+		return errors.New("nothing after P")
+	}
+	if w, ok := strings.CutSuffix(rest, "W"); ok {
+		if w == "" || strings.Trim(w, "0123456789") != "" {
+			return errors.New("invalid week")
+		}
+		return nil
+	}
+	parts := strings.Split(rest, "T")
+	if len(parts) > 2 {
+		return errors.New("more than one T")
+	}
+	for i, part := range parts {
+		if i == 1 && part == "" {
+			return errors.New("no time elements")
+		}
+		units := []string{"YMD", "HMS"}[i]
+		for part != "" {
+			n := len(part) - len(strings.TrimLeft(part, "0123456789"))
+			if n == 0 {
+				return errors.New("missing number")
+			}
+			part = part[n:]
+			if part == "" {
+				return errors.New("missing unit")
+			}
+			j := strings.IndexByte(units, part[0])
+			if j < 0 {
+				return fmt.Errorf("invalid unit %q", part[0])
+			}
+			units, part = units[j+1:], part[1:]
+		}
+	}
+	return nil
 }

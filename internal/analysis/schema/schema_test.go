@@ -3,6 +3,7 @@ package schema
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -294,5 +295,38 @@ func BenchmarkNew(b *testing.B) {
 			b.Fatal(err)
 		}
 		v.Close()
+	}
+}
+
+// A validator keeps its schemas in memory: building and using one writes
+// nothing to disk, and a second validator of the same CRDs reuses the
+// compiled schemas and finds the same violations.
+func TestValidatorWritesNothing(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	obj := map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "x"},
+		"spec": map[string]any{"replicas": "two", "bogus": 1}}
+	var first []Violation
+	for i := 0; i < 2; i++ {
+		v := newValidator(t, []byte(widgetCRD))
+		got, missing, err := v.Validate(obj)
+		if err != nil || missing {
+			t.Fatalf("Validate: %v, missing %v", err, missing)
+		}
+		if len(got) == 0 {
+			t.Fatal("no violation for a string replicas and an unknown field")
+		}
+		if i == 0 {
+			first = got
+		} else if !reflect.DeepEqual(first, got) {
+			t.Fatalf("second validator: %v, first: %v", got, first)
+		}
+	}
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) > 0 {
+		t.Fatalf("validation wrote %d entries to the temporary folder, first %s", len(ents), ents[0].Name())
 	}
 }
