@@ -1,6 +1,8 @@
 package analysis_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"testing/fstest"
 
