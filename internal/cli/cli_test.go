@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/cli"
 	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
