@@ -187,7 +187,12 @@ func checkRender(c *Context) {
 		err error
 	}
 	var items []*item
+	recalled := map[*renderJob][]schema.Outcome{} // validated before: same objects, same schemas
 	for _, j := range unique {
+		if outs, ok := v.Recall(j.res.Sum, len(j.res.Objects)); ok {
+			recalled[j] = outs
+			continue
+		}
 		for i := range j.res.Objects {
 			items = append(items, &item{j: j, o: &j.res.Objects[i]})
 		}
@@ -227,12 +232,35 @@ func checkRender(c *Context) {
 	close(next)
 	wg.Wait()
 	skipped := map[*renderJob]int{}
-	for _, it := range items {
-		switch {
-		case it.err == nil:
-			r.report1(it.j, it.o, it.vs, it.mis)
-		case errors.Is(it.err, context.DeadlineExceeded) && c.context().Err() == nil:
-			skipped[it.j]++
+	outcomes := map[*renderJob][]schema.Outcome{}
+	failed := map[*renderJob]bool{}
+	k := 0
+	for _, j := range unique {
+		if outs, ok := recalled[j]; ok {
+			for i := range j.res.Objects {
+				if _, ok := j.res.Objects[i].Doc["sops"].(map[string]any); ok {
+					delete(j.res.Objects[i].Doc, "sops") // as validation does
+				}
+				r.report1(j, &j.res.Objects[i], outs[i].Violations, outs[i].Missing)
+			}
+			continue
+		}
+		for range j.res.Objects {
+			it := items[k]
+			k++
+			outcomes[j] = append(outcomes[j], schema.Outcome{Violations: it.vs, Missing: it.mis})
+			switch {
+			case it.err == nil:
+				r.report1(it.j, it.o, it.vs, it.mis)
+			case errors.Is(it.err, context.DeadlineExceeded) && c.context().Err() == nil:
+				skipped[it.j]++
+				failed[j] = true
+			default:
+				failed[j] = true
+			}
+		}
+		if !failed[j] {
+			v.Remember(j.res.Sum, outcomes[j])
 		}
 	}
 	for _, j := range unique {
@@ -298,6 +326,7 @@ func (r *renderRun) request(cl *model.Cluster, p *model.Pull) (render.Request, b
 	spec := yamlfile.Get(k, "spec")
 	req := render.Request{
 		FS:                p.View.CachedFS(),
+		Tree:              p.View.Tree,
 		Path:              p.Path,
 		TargetNamespace:   yamlfile.Str(spec, "targetNamespace"),
 		NamePrefix:        yamlfile.Str(spec, "namePrefix"),
