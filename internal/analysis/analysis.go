@@ -150,6 +150,7 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	if opts.Changed != nil {
 		scope = ScopeOf(snap, opts.Changed)
 		rc.Reported = scope.Includes
+		rc.Changed = opts.Changed
 	}
 	rules.StartRender(rc)
 	rules.Run(rc)
@@ -166,7 +167,7 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	for _, c := range snap.Clusters {
 		res.Clusters = append(res.Clusters, c.Name)
 	}
-	all = applyScope(snap, scope, opts.Changed, all)
+	all = scope.Filter(all)
 	res.Diagnostics = finish(snap.Repo, cfg, all, opts.Rules)
 	return res, nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 )
 
@@ -144,17 +143,15 @@ func (s *Scope) Keeps(d diag.Diagnostic) bool {
 // Empty reports whether the change affects nothing the analysis reads.
 func (s *Scope) Empty() bool { return !s.All && len(s.Clusters) == 0 && len(s.Changed) == 0 }
 
-// applyScope adds the findings about the change itself (edits under a
-// read-only base) and drops findings outside the clusters the change
-// affects. A nil changed list means no scoping.
-func applyScope(snap *Snapshot, s *Scope, changed []string, ds []diag.Diagnostic) []diag.Diagnostic {
+// Filter drops the findings outside what the change affects. A nil scope
+// keeps everything.
+func (s *Scope) Filter(ds []diag.Diagnostic) []diag.Diagnostic {
 	if s == nil {
 		return ds
 	}
-	ds = append(ds, rules.BaseReadOnly(snap.Repo, changed)...)
 	out := ds[:0]
 	for _, d := range ds {
-		if d.Rule == "repo/base-read-only" || s.Keeps(d) {
+		if s.Keeps(d) {
 			out = append(out, d)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,7 +20,6 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
 	"github.com/opencenter-cloud/gitops-hook/internal/cache"
@@ -47,8 +47,8 @@ type Env struct {
 const usage = `gitops-hook: checks a FluxCD GitOps repository (openCenter layout) before its mistakes reach a cluster.
 
 Usage:
-  gitops-hook check [DIR] [flags]     analyse the working tree (DIR: repository root; default: the nearest folder
-                                      holding .gitops.yaml or applications/overlays, else the git top-level, else .)
+  gitops-hook check [PATH] [flags]    analyse the working tree and report on PATH (default: .); the root is the
+                                      nearest folder at or above PATH holding .gitops.yaml, else the git top-level
   gitops-hook run [flags]             the pre-commit hook: analyse the staged content (the git index)
   gitops-hook install [--force]       install the pre-commit hook (honours core.hooksPath, chains existing hooks)
   gitops-hook uninstall               remove the hook and restore what was there
@@ -72,7 +72,10 @@ Common flags:
   --rule ID                           report only this rule (repeatable)
   --schema-location DIR|TEMPLATE      JSON schemas for kinds the repository has no CRD for, read before the
                                       built-in Kubernetes schemas (a folder, or a kubeconform path template)
-  --fix                               (check, run) apply the safe fixes to the working tree, never to the index
+  --verbose                           text output: every finding (check folds repeated infos; run shows the infos
+                                      of the changed files only)
+  --fix                               (check, run) apply the safe fixes to the working tree, never to the index;
+                                      files with uncommitted changes only with --force
 
 Exit codes: 0 no error, 1 at least one error (or warning with --strict), 2 the tool could not run.
 `
@@ -260,7 +263,7 @@ func (c *common) open(env Env, path string) (*workspace.Workspace, error) {
 // checkRules rejects a --rule naming no rule, suggesting the one meant.
 func (c *common) checkRules() error {
 	for _, id := range c.rules {
-		if _, ok := rules.Lookup(id); !ok {
+		if _, ok := catalog.Lookup(id); !ok {
 			return fmt.Errorf("--rule %s: no such rule%s (see gitops-hook rules)", id, suggest.DidYouMean(id, workspace.RuleIDs()))
 		}
 	}
@@ -446,7 +449,7 @@ func runRules(args []string, env Env) int {
 	if !c.checkFormat(env, "rules") {
 		return ExitUsage
 	}
-	cat := rules.Catalog()
+	cat := catalog.All()
 	sort.SliceStable(cat, func(i, j int) bool { return cat[i].ID < cat[j].ID })
 	if c.format == "json" {
 		type jr struct {
@@ -457,13 +460,13 @@ func runRules(args []string, env Env) int {
 		}
 		var out []jr
 		for _, r := range cat {
-			out = append(out, jr{r.ID, r.Severity.String(), r.Description, r.Fix})
+			out = append(out, jr{r.ID, r.Severity.String(), r.Doc, r.Fix})
 		}
 		return writeJSONOut(env, out)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	for _, r := range cat {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Description)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", r.ID, r.Severity, r.Doc)
 	}
 	tw.Flush()
 	return ExitOK

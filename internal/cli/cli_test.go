@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/cli"
 	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
@@ -177,7 +177,7 @@ func TestRulesListsCatalog(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, r := range rules.Catalog() {
+	for _, r := range catalog.All() {
 		if !strings.Contains(out, r.ID) {
 			t.Errorf("rules output lacks %s", r.ID)
 		}
@@ -239,7 +239,7 @@ func TestDocsListEveryRule(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range rules.Catalog() {
+		for _, r := range catalog.All() {
 			if !strings.Contains(string(data), "`"+r.ID+"`") {
 				t.Errorf("%s does not list %s", doc, r.ID)
 			}

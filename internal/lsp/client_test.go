@@ -44,6 +44,7 @@ type testClient struct {
 	// refuseEdits makes the client answer applyEdit with applied: false.
 	refuseEdits bool
 	served      chan error
+	stopping    bool // the test is over and the pipe closing
 }
 
 type publishedDiags struct {
@@ -124,6 +125,9 @@ func startServer(t testing.TB, opts Options) *testClient {
 	go func() { c.served <- s.Serve(ctx, a) }()
 	go c.read()
 	t.Cleanup(func() {
+		c.mu.Lock()
+		c.stopping = true // answers still on their way may fail to write
+		c.mu.Unlock()
 		cancel()
 		b.Close()
 		<-c.served
@@ -160,7 +164,12 @@ func (c *testClient) sendRaw(data []byte) {
 	fmt.Fprintf(c.w, "Content-Length: %d\r\n\r\n", len(data))
 	c.w.Write(data)
 	if err := c.w.Flush(); err != nil {
-		c.t.Errorf("write: %v", err)
+		c.mu.Lock()
+		stopping := c.stopping
+		c.mu.Unlock()
+		if !stopping {
+			c.t.Errorf("write: %v", err)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package lsp
 import (
 	"context"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io/fs"
 	"path"
 	"sort"
@@ -16,7 +17,6 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
@@ -413,11 +413,11 @@ func (s *Server) hover(_ *glsp.Context, p *protocol.HoverParams) (*protocol.Hove
 }
 
 func ruleDoc(id string) string {
-	info, ok := rules.Lookup(id)
+	info, ok := catalog.Lookup(id)
 	if !ok {
 		return ""
 	}
-	s := fmt.Sprintf("**%s** (%s by default): %s.", id, info.Severity, info.Description)
+	s := fmt.Sprintf("**%s** (%s by default): %s.", id, info.Severity, info.Doc)
 	if info.Fix != "" {
 		s += " Quick fix: " + info.Fix + "."
 	}

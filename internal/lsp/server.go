@@ -64,6 +64,7 @@ type Server struct {
 	resolver    *gitsrc.Resolver
 	shutdown    bool
 	progressN   int
+	initCalled  bool // initialize was answered once
 
 	kick     chan struct{}
 	done     chan struct{}
@@ -263,6 +264,15 @@ func (s *Server) initialize(ctx *glsp.Context, _ *protocol.InitializeParams) (an
 	var p initParams
 	if err := json.Unmarshal(ctx.Params, &p); err != nil {
 		return nil, err
+	}
+	// The protocol allows one initialize: a second one must not move the
+	// session to another folder under the analysis already running.
+	s.mu.Lock()
+	again := s.initCalled
+	s.initCalled = true
+	s.mu.Unlock()
+	if again {
+		return nil, &jsonrpc2.Error{Code: jsonrpc2.CodeInvalidRequest, Message: "initialize may only be sent once"}
 	}
 	var folders []string
 	for _, f := range p.WorkspaceFolders {

@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
 	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
@@ -50,7 +50,7 @@ func setup(root string, fsys fs.FS, set settings, reuse *gitsrc.Resolver, getenv
 	sort.Strings(ids)
 	for _, id := range ids {
 		sev, perr := diag.ParseSeverity(set.Rules[id])
-		if _, ok := rules.Lookup(id); !ok {
+		if _, ok := catalog.Lookup(id); !ok {
 			warnings = append(warnings, fmt.Sprintf("settings: rules: %s is no rule ID (see gitops-hook rules)", id))
 			continue
 		}

@@ -5,12 +5,12 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io"
 	"sort"
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 )
 
 // Formats lists the accepted --format values.
@@ -225,7 +225,9 @@ type jsonEdit struct {
 }
 
 type jsonFix struct {
-	Title   string     `json:"title"`
+	Title string `json:"title"`
+	// Kind is "safe" (applied by --fix) or "choice" (offered, never applied unasked).
+	Kind    string     `json:"kind"`
 	Edits   []jsonEdit `json:"edits,omitempty"`
 	Creates []string   `json:"creates,omitempty"`
 	Deletes []string   `json:"deletes,omitempty"`
@@ -255,7 +257,7 @@ func JSON(ds []diag.Diagnostic) []jsonDiag {
 			jd.Related = append(jd.Related, jsonRelated{File: r.File, Line: r.Range.Start.Line, Column: r.Range.Start.Col, Message: r.Message})
 		}
 		for _, f := range d.Fixes {
-			jf := jsonFix{Title: f.Title, Deletes: f.Deletes}
+			jf := jsonFix{Title: f.Title, Kind: f.Kind.String(), Deletes: f.Deletes}
 			for _, e := range f.Edits {
 				jf.Edits = append(jf.Edits, jsonEdit{File: e.File, Line: e.Range.Start.Line, Column: e.Range.Start.Col, EndLine: e.Range.End.Line, EndColumn: e.Range.End.Col, NewText: e.NewText})
 			}
@@ -327,9 +329,9 @@ func writeSARIF(w io.Writer, ds []diag.Diagnostic) error {
 		} `json:"defaultConfiguration"`
 	}
 	var rs []rule
-	for _, info := range rules.Catalog() {
+	for _, info := range catalog.All() {
 		r := rule{ID: info.ID, HelpURI: RuleURL(info.ID)}
-		r.ShortDescription.Text = info.Description
+		r.ShortDescription.Text = info.Doc
 		r.DefaultConfiguration.Level = sarifLevel(info.Severity)
 		rs = append(rs, r)
 	}

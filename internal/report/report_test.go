@@ -197,3 +197,31 @@ func TestChanged(t *testing.T) {
 		t.Errorf("clean: %q", b.String())
 	}
 }
+
+// TestJSONFixKind: each fix says whether --fix may apply it unasked.
+func TestJSONFixKind(t *testing.T) {
+	ds := []diag.Diagnostic{{
+		Rule: "tag/not-a-string", Severity: diag.Error, File: "s.yaml",
+		Range: diag.Range{Start: diag.Pos{Line: 2, Col: 3}, End: diag.Pos{Line: 2, Col: 10}}, Message: "m",
+		Fixes: []diag.Fix{
+			{Title: "Quote the tag", Kind: diag.Safe, Edits: []diag.Edit{{File: "s.yaml", NewText: `"2026.01"`}}},
+			{Title: "Pin tag 2026.02", Kind: diag.Choice},
+		},
+	}}
+	var b bytes.Buffer
+	if err := Write(&b, "json", ds, 1, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Diagnostics []struct {
+			Fixes []struct{ Title, Kind string }
+		}
+	}
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	fs := doc.Diagnostics[0].Fixes
+	if len(fs) != 2 || fs[0].Kind != "safe" || fs[1].Kind != "choice" {
+		t.Errorf("fixes = %+v", fs)
+	}
+}

@@ -8,6 +8,7 @@ package workspace
 import (
 	"errors"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io/fs"
 	"os"
 	"path"
@@ -17,7 +18,6 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"
 )
 
@@ -144,7 +144,7 @@ func displayPath(dir, p string) string {
 // RuleIDs lists the catalog's rule IDs, the words a configuration may use.
 func RuleIDs() []string {
 	var ids []string
-	for _, r := range rules.Catalog() {
+	for _, r := range catalog.All() {
 		ids = append(ids, r.ID)
 	}
 	return ids

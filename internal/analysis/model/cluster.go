@@ -43,6 +43,30 @@ type Pull struct {
 	// Artifact lists the folders of an ExternalArtifact built from this
 	// repository when spec.path is in none of them (PathOK is false).
 	Artifact []string
+	// Copied is the copy rule of an ExternalArtifact that Path was mapped
+	// through: the folder of this repository (From) that the artifact holds
+	// at To. Path is in repository coordinates, spec.path in the artifact's.
+	Copied *CopyRule
+}
+
+// CopyRule is one "@alias/From/**" to "@artifact/To/" copy of an
+// ArtifactGenerator ("" is the root).
+type CopyRule struct{ From, To string }
+
+// InArtifact maps a path of this repository back into the artifact that
+// the pull reads, and reports whether the artifact holds it.
+func (p *Pull) InArtifact(repoPath string) (string, bool) {
+	if p.Copied == nil {
+		return repoPath, true
+	}
+	rest, ok := underDir(repoPath, p.Copied.From)
+	if !ok {
+		return "", false
+	}
+	if p.Copied.To == "" {
+		return rest, true
+	}
+	return path.Join(p.Copied.To, rest), true
 }
 
 // Substituted reports whether spec.path holds ${var} placeholders.
@@ -357,17 +381,17 @@ func (b *builder) resolve(k *Applied) *Pull {
 			b.checkPath(p)
 			return p
 		}
-		if fi := b.c.syncedBy(kind, name, ns); fi != nil {
+		if fi, sync := b.syncedBy(kind, name, ns); fi != nil {
 			// The source the Flux Operator creates from a FluxInstance's
 			// spec.sync: this repository when the sync path is here (the
 			// repository is pushed as that artifact), else not followed.
 			p.Implicit = true
-			syncPath, _ := view.Clean(yamlfile.Str(fi.Obj.Node(), "spec", "sync", "path"))
+			syncPath, _ := view.Clean(yamlfile.Str(sync, "path"))
 			if ok, isDir := b.repo.View.Stat(syncPath); kind == "GitRepository" || (ok && isDir) {
 				p.View = b.repo.View
 				b.checkPath(p)
 			} else {
-				p.Skipped = "the " + kind + " of FluxInstance " + fi.Obj.Name + " is not this repository"
+				p.Skipped = "the " + kind + " of " + fi.Kind + " " + fi.Name + " is not this repository"
 			}
 			return p
 		}
@@ -376,9 +400,10 @@ func (b *builder) resolve(k *Applied) *Pull {
 	p.Source = src
 	switch {
 	case kind == "ExternalArtifact" && src.Obj.Kind == "ArtifactGenerator":
-		if rp, ok, dirs := artifactPath(src, name, p.Path); ok {
+		if rp, rule, dirs := artifactPath(src, name, p.Path); rule != nil {
 			p.View = b.repo.View
 			p.Path = rp
+			p.Copied = rule
 			b.checkPath(p)
 		} else if len(dirs) > 0 && !p.Substituted() && p.Path != "." {
 			// Every copy rule is known: the path is in none of them.
@@ -437,19 +462,20 @@ func (c *Cluster) definesFluxSystem() bool {
 	return false
 }
 
-// syncedBy returns the FluxInstance applied to the cluster whose spec.sync
-// makes the source kind/name/ns (named after the instance's namespace
-// unless spec.sync.name says otherwise), or nil.
-func (c *Cluster) syncedBy(kind, name, ns string) *Applied {
-	for _, a := range c.Applied {
-		if a.Obj.Kind != "FluxInstance" || !strings.HasPrefix(a.Obj.APIVersion, "fluxcd.controlplane.io/") {
-			continue
-		}
-		sync := yamlfile.Get(a.Obj.Node(), "spec", "sync")
+// syncedBy returns the Flux Operator instance whose spec.sync makes the
+// source kind/name/ns (named after the instance's namespace unless
+// sync.name says otherwise), with that sync, or nil. The instance is a
+// FluxInstance or the values of the flux-instance Helm chart
+// (values.instance.sync). One applied to the cluster comes first; else one
+// anywhere in the repository that syncs this cluster's own folder, since
+// the instance is often applied only through the source it creates.
+func (b *builder) syncedBy(kind, name, ns string) (*Object, *yaml.Node) {
+	match := func(o *Object, objNS string) *yaml.Node {
+		sync := OperatorSync(o)
 		if sync == nil || yamlfile.Str(sync, "kind") != kind {
-			continue
+			return nil
 		}
-		fiNS := a.Namespace
+		fiNS := objNS
 		if fiNS == "" {
 			fiNS = "flux-system"
 		}
@@ -458,8 +484,39 @@ func (c *Cluster) syncedBy(kind, name, ns string) *Applied {
 			syncName = fiNS
 		}
 		if syncName == name && (ns == "" || ns == fiNS) {
-			return a
+			return sync
 		}
+		return nil
+	}
+	for _, a := range b.c.Applied {
+		if sync := match(a.Obj, a.Namespace); sync != nil {
+			return a.Obj, sync
+		}
+	}
+	for _, o := range b.repo.Objects {
+		objNS := o.Namespace
+		if t := yamlfile.Str(o.Node(), "spec", "targetNamespace"); t != "" && o.Kind == "HelmRelease" {
+			objNS = t
+		}
+		sync := match(o, objNS)
+		if sync == nil {
+			continue
+		}
+		if dir, ok := view.Clean(yamlfile.Str(sync, "path")); ok && dir == b.c.Root {
+			return o, sync
+		}
+	}
+	return nil, nil
+}
+
+// OperatorSync is the spec.sync of a Flux Operator FluxInstance, or the
+// values.instance.sync of a HelmRelease of the flux-instance chart, or nil.
+func OperatorSync(o *Object) *yaml.Node {
+	switch {
+	case o.Kind == "FluxInstance" && strings.HasPrefix(o.APIVersion, "fluxcd.controlplane.io/"):
+		return yamlfile.Get(o.Node(), "spec", "sync")
+	case o.Kind == "HelmRelease" && strings.HasPrefix(o.APIVersion, "helm.toolkit.fluxcd.io/"):
+		return yamlfile.Get(o.Node(), "spec", "values", "instance", "sync")
 	}
 	return nil
 }
@@ -475,7 +532,7 @@ func (c *Cluster) Reaches(v *view.View, p string) bool { return c.Reached[v][p] 
 //
 // When no rule holds p and every rule copies a folder of this repository,
 // dirs lists the artifact's folders: the path is certainly not in it.
-func artifactPath(gen *Applied, artifact, p string) (mapped string, ok bool, dirs []string) {
+func artifactPath(gen *Applied, artifact, p string) (mapped string, rule *CopyRule, dirs []string) {
 	aliases := map[string]bool{}
 	for _, s := range yamlfile.Items(yamlfile.Get(gen.Obj.Node(), "spec", "sources")) {
 		if yamlfile.Str(s, "kind") == "GitRepository" && yamlfile.Str(s, "name") == "flux-system" {
@@ -487,6 +544,7 @@ func artifactPath(gen *Applied, artifact, p string) (mapped string, ok bool, dir
 			continue
 		}
 		best, bestLen := "", -1
+		var bestRule *CopyRule
 		complete := true
 		var all []string
 		for _, cp := range yamlfile.Items(yamlfile.Get(a, "copy")) {
@@ -504,17 +562,26 @@ func artifactPath(gen *Applied, artifact, p string) (mapped string, ok bool, dir
 				continue
 			}
 			best, bestLen = path.Join(fromDir, rest), len(toDir)
+			bestRule = &CopyRule{From: cleanDir(fromDir), To: cleanDir(toDir)}
 		}
 		if bestLen >= 0 {
 			c, _ := view.Clean(best)
-			return c, true, nil
+			return c, bestRule, nil
 		}
 		if complete {
 			dirs = all
 		}
-		return "", false, dirs
+		return "", nil, dirs
 	}
-	return "", false, nil
+	return "", nil, nil
+}
+
+// cleanDir is a copy rule's folder with "." for the root written "".
+func cleanDir(d string) string {
+	if d == "." {
+		return ""
+	}
+	return d
 }
 
 // underDir returns p relative to dir ("" or "." dir is the root).

@@ -8,7 +8,6 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
-	yaml "go.yaml.in/yaml/v3"
 )
 
 // Repo is everything read from the repository being analysed.
@@ -169,13 +168,7 @@ func (r *Repo) ClusterRoots() []ClusterRoot {
 func (r *Repo) operatorSyncPaths() []string {
 	var out []string
 	for _, o := range r.Objects {
-		var sync *yaml.Node
-		switch {
-		case o.Kind == "FluxInstance" && strings.HasPrefix(o.APIVersion, "fluxcd.controlplane.io/"):
-			sync = yamlfile.Get(o.Node(), "spec", "sync")
-		case o.Kind == "HelmRelease" && strings.HasPrefix(o.APIVersion, "helm.toolkit.fluxcd.io/"):
-			sync = yamlfile.Get(o.Node(), "spec", "values", "instance", "sync")
-		}
+		sync := OperatorSync(o)
 		raw := yamlfile.Str(sync, "path")
 		if sync == nil || raw == "" || strings.Contains(raw, "${") {
 			continue

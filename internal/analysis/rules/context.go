@@ -2,7 +2,6 @@ package rules
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
@@ -46,10 +45,15 @@ type Context struct {
 	// reported (the hook's scope); the costly checks (rendering,
 	// environment comparison) skip the others.
 	Reported func(cluster string) bool
+	// Changed, when not nil, lists the repository paths a change touches
+	// (deleted and renamed-from paths included), for the checks about
+	// the change itself (repo/base-read-only).
+	Changed []string
 	// ValidateTimeout bounds the schema validation of rendered objects;
 	// 0: DefaultValidateTimeout.
 	ValidateTimeout time.Duration
 
+	checks      []*Check // the checks Run runs, in order
 	out         []diag.Diagnostic
 	errs        []error
 	render      *renderState
@@ -72,65 +76,29 @@ func (c *Context) Errors() []error { return c.errs }
 // Diagnostics returns what the checks reported.
 func (c *Context) Diagnostics() []diag.Diagnostic { return c.out }
 
-// Add reports a finding with the rule's default severity.
-func (c *Context) Add(d diag.Diagnostic) {
-	if d.Severity == diag.SeverityInvalid {
-		if info, ok := Lookup(d.Rule); ok {
-			d.Severity = info.Severity
-		} else {
-			d.Severity = diag.Error
-		}
+// Checks lists every check, in the order they run when no Requires says
+// otherwise.
+func Checks() []*Check {
+	return []*Check{
+		kustomizeFiles,
+		fluxObjects,
+		pulls,
+		notAppliedCheck,
+		dependsOn,
+		decryption,
+		unusedFiles,
+		tags,
+		values,
+		secrets,
+		promotion,
+		renderCheck,
+		baseReadOnly,
 	}
-	c.out = append(c.out, d)
-}
-
-// At reports a finding at a node of a repository file.
-func (c *Context) At(rule string, f *yamlfile.File, n *yaml.Node, msg string, fixes ...diag.Fix) *diag.Diagnostic {
-	d := diag.Diagnostic{Rule: rule, File: f.Path, Range: f.NodeRange(n), Message: msg, Fixes: fixes}
-	c.Add(d)
-	return &c.out[len(c.out)-1]
 }
 
 // Replace is an edit replacing a node's text.
 func Replace(f *yamlfile.File, n *yaml.Node, text string) diag.Edit {
 	return diag.Edit{File: f.Path, Range: f.NodeRange(n), NewText: text}
-}
-
-// Check is one pass over the model. A pass may report several rules that
-// share their reasoning (one root cause, reported once).
-type Check func(*Context)
-
-// Checks lists every pass, in order.
-func Checks() []Check {
-	return []Check{
-		checkKustomizationFiles,
-		checkFluxObjects,
-		checkPulls,
-		checkNotApplied,
-		checkDependsOn,
-		checkDecryption,
-		checkUnusedFiles,
-		checkTags,
-		checkValues,
-		checkSecrets,
-		checkPromotion,
-		checkRender,
-	}
-}
-
-// Run runs every check. A check that panics is recorded as an internal
-// error and the others still run: one bug must not hide every finding.
-func Run(c *Context) {
-	for i, ch := range Checks() {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					c.errs = append(c.errs, fmt.Errorf("internal error in check %d: %v", i, r))
-				}
-			}()
-			ch(c)
-		}()
-	}
 }
 
 // related names a file inside an external view for a finding reported at
@@ -148,8 +116,8 @@ func related(label, file string, f *yamlfile.File, n *yaml.Node, msg string) dia
 	return r
 }
 
-func diagAt(rule, file string, start, end diag.Pos, msg string) diag.Diagnostic {
-	return diag.Diagnostic{Rule: rule, File: file, Range: diag.Range{Start: start, End: end}, Message: msg}
+func diagAt(file string, start, end diag.Pos, msg string) diag.Diagnostic {
+	return diag.Diagnostic{File: file, Range: diag.Range{Start: start, End: end}, Message: msg}
 }
 
 // reports says whether findings about a cluster will be reported.

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"slices"
 	"strings"
@@ -181,7 +182,7 @@ func (r *renderRun) duplicate(cl *model.Cluster, j, other *renderJob, shared []o
 	msg := fmt.Sprintf("Kustomization %s and Kustomization %s of cluster %s both apply %s: each reconcile takes %s over from the other, and pruning or deleting the one that applied %s last deletes %s while the other still wants %s",
 		o.Name, ok.Name, cl.Name, strings.Join(names, ", "), plural(len(shared), "the object", "the objects"), plural(len(shared), "it", "them"), plural(len(shared), "it", "them"), plural(len(shared), "it", "them"))
 	msg += "; " + r.duplicateHint(j, other, shared, objs)
-	d := r.c.At("flux/duplicate-object", o.File, j.p.PathNode, msg)
+	d := r.c.Report(catalog.FluxDuplicateObject, o.File, j.p.PathNode, msg)
 	otherFile := ok.File
 	if ok.View == r.c.Repo.View {
 		d.Related = append(d.Related, related("", otherFile.Path, otherFile, other.p.PathNode,

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	words "github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
 	"path"
 	"sort"
@@ -24,32 +25,36 @@ func sortedKustomizations(r *model.Repo) []*model.KFile {
 }
 
 // entryProblem says what is wrong with an entry, or "" when it is fine.
-func entryProblem(v *view.View, e *model.Entry) (rule, msg string) {
+func entryProblem(v *view.View, e *model.Entry) (rule *catalog.Rule, msg string) {
 	switch {
 	case e.Remote:
-		return "kustomize/remote-resource", fmt.Sprintf("%s entry %q is remote: it is not fetched or checked, and the analysis renders without it", e.Field, e.Value)
+		return catalog.KustomizeRemoteResource, fmt.Sprintf("%s entry %q is remote: it is not fetched or checked, and the analysis renders without it", e.Field, e.Value)
 	case e.Outside:
-		return "kustomize/outside-root", fmt.Sprintf("%s entry %q resolves outside the repository root", e.Field, e.Value)
+		return catalog.KustomizeOutsideRoot, fmt.Sprintf("%s entry %q resolves outside the repository root", e.Field, e.Value)
 	}
 	ok, isDir := v.Stat(e.Target)
 	if !ok {
 		msg := fmt.Sprintf("%s entry %q names nothing: %s does not exist", e.Field, e.Value, e.Target)
 		if s := suggest(v, e.Target); s != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", s)
+			if w := respell(e, s); w != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", w)
+			} else {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
 		}
-		return "kustomize/missing-file", msg
+		return catalog.KustomizeMissingFile, msg
 	}
 	if isDir {
 		switch e.Field {
 		case "resources", "bases", "components":
 			if model.FindKustomization(v, e.Target) == "" {
-				return "kustomize/missing-file", fmt.Sprintf("%s entry %q is a folder without a kustomization.yaml; kustomize cannot build it (list its files, or add a kustomization.yaml there)", e.Field, e.Value)
+				return catalog.KustomizeMissingFile, fmt.Sprintf("%s entry %q is a folder without a kustomization.yaml; kustomize cannot build it (list its files, or add a kustomization.yaml there)", e.Field, e.Value)
 			}
 		default:
-			return "kustomize/missing-file", fmt.Sprintf("%s entry %q is a folder; a file is expected", e.Field, e.Value)
+			return catalog.KustomizeMissingFile, fmt.Sprintf("%s entry %q is a folder; a file is expected", e.Field, e.Value)
 		}
 	}
-	return "", ""
+	return nil, ""
 }
 
 // suggest finds a sibling whose name is close to the missing one.
@@ -89,12 +94,23 @@ func extDistance(a, b string) int {
 
 func editDistance(a, b string) int { return words.Distance(a, b) }
 
-func checkKustomizationFiles(c *Context) {
+var kustomizeFiles = &Check{
+	Name:    "kustomization-files",
+	Reports: []*catalog.Rule{catalog.KustomizeMissingFile, catalog.KustomizeOutsideRoot, catalog.KustomizeRemoteResource, catalog.KustomizeDeprecatedField},
+	Run:     func(p *Pass) error { checkKustomizationFiles(p); return nil },
+}
+
+func checkKustomizationFiles(c *Pass) {
 	for _, k := range sortedKustomizations(c.Repo) {
 		for _, e := range k.Entries {
-			if rule, msg := entryProblem(k.View, e); rule != "" {
-				d := c.At(rule, k.File, e.Node, msg)
-				if rule == "kustomize/missing-file" && bootstrapFolder(c, k, e) {
+			if rule, msg := entryProblem(k.View, e); rule != nil {
+				d := c.Report(rule, k.File, e.Node, msg)
+				if rule == catalog.KustomizeMissingFile {
+					if w := respellMissing(k.View, e); w != "" {
+						d.Fixes = append(d.Fixes, diag.Fix{Title: "Use " + w, Kind: diag.Safe, Edits: []diag.Edit{Replace(k.File, e.Node, quoteLike(e.Node, w))}})
+					}
+				}
+				if rule == catalog.KustomizeMissingFile && bootstrapFolder(c, k, e) {
 					d.Severity = diag.Info
 					d.Message = fmt.Sprintf("%s does not exist yet: flux bootstrap creates and commits it; until then this kustomization does not build", e.Target)
 				}
@@ -107,7 +123,7 @@ func checkKustomizationFiles(c *Context) {
 	for _, cl := range c.Clusters {
 		for _, be := range cl.BaseIssues {
 			rule, msg := entryProblem(be.K.View, be.Entry)
-			if rule == "" {
+			if rule == nil {
 				continue
 			}
 			p := be.Pull
@@ -117,13 +133,13 @@ func checkKustomizationFiles(c *Context) {
 			}
 			seen[key] = true
 			f := p.K.Obj.File
-			d := c.At(rule, f, p.PathNode, fmt.Sprintf("in %s: %s", pullLabel(p), msg))
+			d := c.Report(rule, f, p.PathNode, fmt.Sprintf("in %s: %s", pullLabel(p), msg))
 			d.Related = append(d.Related, related(pullLabel(p), be.K.File.Path, be.K.File, be.Entry.Node, "entry in the base"))
 		}
 	}
 }
 
-func checkDeprecated(c *Context, k *model.KFile) {
+func checkDeprecated(c *Pass, k *model.KFile) {
 	if k.Root == nil {
 		return
 	}
@@ -156,7 +172,7 @@ func checkDeprecated(c *Context, k *model.KFile) {
 		default:
 			return
 		}
-		c.At("kustomize/deprecated-field", k.File, key, msg, fixes...)
+		c.Report(catalog.KustomizeDeprecatedField, k.File, key, msg, fixes...)
 	})
 }
 
@@ -176,7 +192,7 @@ func psmFix(k *model.KFile, key, val *yaml.Node) (diag.Fix, bool) {
 
 // bootstrapFolder reports whether e is the flux-system folder of a cluster
 // root, which flux bootstrap writes and a template repository lacks.
-func bootstrapFolder(c *Context, k *model.KFile, e *model.Entry) bool {
+func bootstrapFolder(c *Pass, k *model.KFile, e *model.Entry) bool {
 	if path.Base(e.Target) != "flux-system" || e.Field != "resources" {
 		return false
 	}
@@ -186,4 +202,43 @@ func bootstrapFolder(c *Context, k *model.KFile, e *model.Entry) bool {
 		}
 	}
 	return false
+}
+
+// respellMissing is the entry as written with its misspelt last element
+// replaced by the close match that exists, or "".
+func respellMissing(v *view.View, e *model.Entry) string {
+	if ok, _ := v.Stat(e.Target); ok || e.Remote || e.Outside {
+		return ""
+	}
+	s := suggest(v, e.Target)
+	if s == "" {
+		return ""
+	}
+	return respell(e, s)
+}
+
+// respell rewrites the entry's text for target s, a sibling of the entry's
+// target: only the last path element changes, so "./", "../" and a
+// generator's "key=" stay as written.
+func respell(e *model.Entry, s string) string {
+	if e.Node == nil || path.Dir(s) != path.Dir(e.Target) {
+		return ""
+	}
+	old, repl := path.Base(e.Target), path.Base(s)
+	i := strings.LastIndex(e.Node.Value, old)
+	if i < 0 || i+len(old) != len(strings.TrimSuffix(e.Node.Value, "/")) {
+		return ""
+	}
+	return e.Node.Value[:i] + repl + e.Node.Value[i+len(old):]
+}
+
+// quoteLike keeps the quoting of the value it replaces.
+func quoteLike(n *yaml.Node, v string) string {
+	switch n.Style {
+	case yaml.DoubleQuotedStyle:
+		return `"` + v + `"`
+	case yaml.SingleQuotedStyle:
+		return "'" + v + "'"
+	}
+	return v
 }

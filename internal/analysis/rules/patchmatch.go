@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"regexp"
 	"strings"
 
@@ -43,7 +44,7 @@ func (r *renderRun) checkPatchTargets(j *renderJob) {
 			}
 		}
 		if !matched {
-			r.report("kustomize/patch-no-match", o.File, tk,
+			r.report(catalog.KustomizePatchNoMatch, o.File, tk,
 				fmt.Sprintf("patch target %s matches no object that %s renders: kustomize skips the patch silently, so it changes nothing", sel, r.label(j)))
 		}
 	}
@@ -89,7 +90,7 @@ func (r *renderRun) checkKustomizationPatchTargets(jobs []*renderJob) {
 				continue
 			}
 			if !anyMatch(sel, js) {
-				r.report("kustomize/patch-no-match", k.File, tk,
+				r.report(catalog.KustomizePatchNoMatch, k.File, tk,
 					fmt.Sprintf("patch target %s matches no object that this kustomization renders: kustomize skips the patch silently, so it changes nothing", sel))
 			}
 		}
@@ -98,7 +99,7 @@ func (r *renderRun) checkKustomizationPatchTargets(jobs []*renderJob) {
 
 // hasEmptyResource reports whether a kustomization lists a file with no
 // document at all.
-func hasEmptyResource(c *Context, k *model.KFile) bool {
+func hasEmptyResource(c *Pass, k *model.KFile) bool {
 	for _, e := range k.Entries {
 		if e.Field != "resources" || e.Target == "" {
 			continue

@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"sort"
 	"strings"
@@ -213,9 +214,15 @@ func serviceAnchor(repo *model.Repo, root, svc string) (*yamlfile.File, *yaml.No
 	return nil, nil
 }
 
+var promotion = &Check{
+	Name:    "promotion",
+	Reports: []*catalog.Rule{catalog.PromotionSkippedEnv, catalog.PromotionPending},
+	Run:     func(p *Pass) error { checkPromotion(p); return nil },
+}
+
 // checkPromotion reports services that skipped an environment and
 // services whose overlay differs from the environment before.
-func checkPromotion(c *Context) {
+func checkPromotion(c *Pass) {
 	if c.Repo.OverlayRoot == "" || len(c.Envs) < 2 {
 		return
 	}
@@ -239,7 +246,7 @@ func checkPromotion(c *Context) {
 				continue
 			}
 			if !inPrev[svc] {
-				c.At("promotion/skipped-env", f, n, fmt.Sprintf("service %s exists in %s but not in %s, the environment before it: it reached %s untested", svc, cur, prev, cur))
+				c.Report(catalog.PromotionSkippedEnv, f, n, fmt.Sprintf("service %s exists in %s but not in %s, the environment before it: it reached %s untested", svc, cur, prev, cur))
 				continue
 			}
 			diff := DiffService(c.Repo, c.Config, rootP, rootC, svc)
@@ -250,7 +257,7 @@ func checkPromotion(c *Context) {
 			if len(diff) == 1 {
 				files = "file differs"
 			}
-			c.At("promotion/pending", f, n, fmt.Sprintf("service %s: %d %s between %s and %s (%s); promote with: gitops-hook promote %s --from %s --to %s", svc, len(diff), files, prev, cur, strings.Join(shortList(diff, 5), ", "), svc, prev, cur))
+			c.Report(catalog.PromotionPending, f, n, fmt.Sprintf("service %s: %d %s between %s and %s (%s); promote with: gitops-hook promote %s --from %s --to %s", svc, len(diff), files, prev, cur, strings.Join(shortList(diff, 5), ", "), svc, prev, cur))
 		}
 	}
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"bytes"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"regexp"
 	"strings"
 
@@ -44,7 +45,13 @@ func allReferences(m *yaml.Node) bool {
 
 var placeholderRE = regexp.MustCompile(`(?i)changeme|change_me|PLACEHOLDER-`)
 
-func checkSecrets(c *Context) {
+var secrets = &Check{
+	Name:    "secrets",
+	Reports: []*catalog.Rule{catalog.SecretUnencrypted, catalog.SecretPrivateKey, catalog.SecretPlaceholder},
+	Run:     func(p *Pass) error { checkSecrets(p); return nil },
+}
+
+func checkSecrets(c *Pass) {
 	for _, o := range c.Repo.Objects {
 		if o.Kind != "Secret" || o.APIVersion != "v1" {
 			continue
@@ -60,12 +67,12 @@ func checkSecrets(c *Context) {
 				if allReferences(v) {
 					continue // values a secret manager or postBuild fills in
 				}
-				c.At("secret/unencrypted", o.File, k, fmt.Sprintf("Secret %s has %s in plain text and no sops block: encrypt it with sops before committing", o.Name, field))
+				c.Report(catalog.SecretUnencrypted, o.File, k, fmt.Sprintf("Secret %s has %s in plain text and no sops block: encrypt it with sops before committing", o.Name, field))
 				break
 			}
 			yamlfile.Pairs(v, func(key, val *yaml.Node) {
 				if val.Kind == yaml.ScalarNode && val.Value != "" && !strings.HasPrefix(val.Value, "ENC[") {
-					c.At("secret/unencrypted", o.File, val, fmt.Sprintf("Secret %s: %s.%s is not encrypted although the file has a sops block (edited after encryption?)", o.Name, field, key.Value))
+					c.Report(catalog.SecretUnencrypted, o.File, val, fmt.Sprintf("Secret %s: %s.%s is not encrypted although the file has a sops block (edited after encryption?)", o.Name, field, key.Value))
 				}
 			})
 		}
@@ -93,7 +100,7 @@ func checkSecrets(c *Context) {
 	}
 }
 
-func scanKeys(c *Context, p string, src []byte) {
+func scanKeys(c *Pass, p string, src []byte) {
 	var lf *yamlfile.File
 	for _, sp := range secretPatterns {
 		if !bytes.Contains(src, []byte(sp.lit)) {
@@ -107,12 +114,12 @@ func scanKeys(c *Context, p string, src []byte) {
 				lf = yamlfile.Lines(p, src)
 			}
 			start, end := lf.PosOffset(m[0]), lf.PosOffset(m[1])
-			c.Add(diagAt("secret/private-key", p, start, end, fmt.Sprintf("%s is committed in %s: remove it, rotate it, and keep it in a SOPS-encrypted Secret", sp.what, p)))
+			c.ReportDiag(catalog.SecretPrivateKey, diagAt(p, start, end, fmt.Sprintf("%s is committed in %s: remove it, rotate it, and keep it in a SOPS-encrypted Secret", sp.what, p)))
 		}
 	}
 }
 
-func scanPlaceholders(c *Context, f *yamlfile.File) {
+func scanPlaceholders(c *Pass, f *yamlfile.File) {
 	for _, d := range f.Docs {
 		if IsSOPS(d.Root) {
 			continue
@@ -127,7 +134,7 @@ func scanPlaceholders(c *Context, f *yamlfile.File) {
 				}
 				if ch.Kind == yaml.ScalarNode && placeholderRE.MatchString(ch.Value) {
 					m := placeholderRE.FindString(ch.Value)
-					c.At("secret/placeholder", f, ch, fmt.Sprintf("placeholder %q left in a value: fill it in before this reaches a cluster", m))
+					c.Report(catalog.SecretPlaceholder, f, ch, fmt.Sprintf("placeholder %q left in a value: fill it in before this reaches a cluster", m))
 				}
 			}
 		})

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"slices"
 	"sort"
 	"strconv"
@@ -15,7 +16,7 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-func gitRepositories(c *Context) []*model.Object {
+func gitRepositories(c *Pass) []*model.Object {
 	var out []*model.Object
 	for _, o := range c.Repo.Objects {
 		if o.Is("source", "GitRepository") {
@@ -28,7 +29,13 @@ func gitRepositories(c *Context) []*model.Object {
 // quoted renders a tag as a double-quoted YAML string.
 func quoted(tag string) string { return strconv.Quote(tag) }
 
-func checkTags(c *Context) {
+var tags = &Check{
+	Name:    "tags",
+	Reports: []*catalog.Rule{catalog.TagNotAString, catalog.TagUnpinned, catalog.TagNotFound, catalog.TagUnverified, catalog.TagMixed, catalog.TagOrder, catalog.TagRejected, catalog.TagUpdateAvailable},
+	Run:     func(p *Pass) error { checkTags(p); return nil },
+}
+
+func checkTags(c *Pass) {
 	unverified := map[string]bool{}
 	for _, o := range gitRepositories(c) {
 		n := o.Node()
@@ -40,7 +47,7 @@ func checkTags(c *Context) {
 			if reading == raw {
 				msg = fmt.Sprintf("ref.tag %s is not quoted, so YAML reads it as a number while Flux needs a string (2026.10 would even become 2026.1); quote it", raw)
 			}
-			c.At("tag/not-a-string", o.File, tagNode, msg,
+			c.Report(catalog.TagNotAString, o.File, tagNode, msg,
 				diag.Fix{Title: "Quote the tag", Kind: diag.Safe, Edits: []diag.Edit{Replace(o.File, tagNode, quoted(raw))}})
 			continue // the pin is unusable until quoted: nothing else to say about it
 		}
@@ -70,7 +77,7 @@ func checkTags(c *Context) {
 					fixes = append(fixes, diag.Fix{Title: "Pin tag " + newest, Edits: []diag.Edit{Replace(o.File, bk, "tag"), Replace(o.File, bv, quoted(newest))}})
 				}
 			}
-			c.At("tag/unpinned", o.File, at, msg, fixes...)
+			c.Report(catalog.TagUnpinned, o.File, at, msg, fixes...)
 		}
 		if st.Repo == nil {
 			key := config.NormalizeURL(st.URL)
@@ -85,7 +92,7 @@ func checkTags(c *Context) {
 				if strings.Contains(reason, "offline") {
 					hint += ", or run without --offline"
 				}
-				c.At("tag/unverified", o.File, un, fmt.Sprintf("cannot read %s (%s): tag and base checks are skipped for it; %s", st.URL, reason, hint))
+				c.Report(catalog.TagUnverified, o.File, un, fmt.Sprintf("cannot read %s (%s): tag and base checks are skipped for it; %s", st.URL, reason, hint))
 			}
 			continue
 		}
@@ -97,7 +104,7 @@ func checkTags(c *Context) {
 					msg += fmt.Sprintf(" (nearest: %q; tags: %s)", near, tagList(st.Repo.TagNames()))
 					fixes = append(fixes, diag.Fix{Title: "Pin " + near, Edits: []diag.Edit{Replace(o.File, tagNode, quoted(near))}})
 				}
-				c.At("tag/not-found", o.File, tagNode, msg, fixes...)
+				c.Report(catalog.TagNotFound, o.File, tagNode, msg, fixes...)
 				continue
 			}
 			if c.Config.Rejected(st.URL, ref.Tag) {
@@ -107,7 +114,7 @@ func checkTags(c *Context) {
 					msg += fmt.Sprintf("; the tag before it is %q", prev)
 					fixes = append(fixes, diag.Fix{Title: "Pin " + prev, Edits: []diag.Edit{Replace(o.File, tagNode, quoted(prev))}})
 				}
-				c.At("tag/rejected", o.File, tagNode, msg, fixes...)
+				c.Report(catalog.TagRejected, o.File, tagNode, msg, fixes...)
 				continue
 			}
 			checkUpdate(c, o, st, tagNode)
@@ -133,7 +140,7 @@ func numericReading(n *yaml.Node) string {
 }
 
 // previousAllowed is the newest tag before tag that is not rejected.
-func previousAllowed(c *Context, st *SourceState, tag string) string {
+func previousAllowed(c *Pass, st *SourceState, tag string) string {
 	i := st.Repo.TagIndex(tag)
 	for j := i - 1; j >= 0; j-- {
 		t := st.Repo.Tags[j].Name
@@ -145,7 +152,7 @@ func previousAllowed(c *Context, st *SourceState, tag string) string {
 }
 
 // checkUpdate reports a newer tag and which base paths used here changed.
-func checkUpdate(c *Context, o *model.Object, st *SourceState, tagNode *yaml.Node) {
+func checkUpdate(c *Pass, o *model.Object, st *SourceState, tagNode *yaml.Node) {
 	i := st.Repo.TagIndex(st.Ref.Tag)
 	if i < 0 || i == len(st.Repo.Tags)-1 {
 		return
@@ -171,7 +178,7 @@ func checkUpdate(c *Context, o *model.Object, st *SourceState, tagNode *yaml.Nod
 			}
 		}
 	}
-	c.At("tag/update-available", o.File, tagNode, msg,
+	c.Report(catalog.TagUpdateAvailable, o.File, tagNode, msg,
 		diag.Fix{Title: "Upgrade to " + newest.Name, Edits: []diag.Edit{Replace(o.File, tagNode, quoted(newest.Name))}})
 }
 
@@ -184,7 +191,7 @@ type pin struct {
 // validPin reports whether a source pins something the tag rules accept:
 // pins already reported as broken (unquoted, missing, rejected, a branch)
 // are left out of comparisons so that one mistake is reported once.
-func validPin(c *Context, o *model.Object, st *SourceState) bool {
+func validPin(c *Pass, o *model.Object, st *SourceState) bool {
 	ref := st.Ref
 	if ref.Tag == "" {
 		return ref.Commit != "" || ref.Semver != "" || ref.Name != ""
@@ -199,7 +206,7 @@ func validPin(c *Context, o *model.Object, st *SourceState) bool {
 }
 
 // clusterPins groups a cluster's external GitRepository pins by repository.
-func clusterPins(c *Context, cl *model.Cluster) map[string][]pin {
+func clusterPins(c *Pass, cl *model.Cluster) map[string][]pin {
 	out := map[string][]pin{}
 	seen := map[*model.Object]bool{}
 	for _, a := range cl.Applied {
@@ -221,7 +228,7 @@ func clusterPins(c *Context, cl *model.Cluster) map[string][]pin {
 // checkMixed warns about pins that differ from the rest of their cluster.
 // Pins already reported as ahead of the previous environment are left out:
 // that warning names the same mistake.
-func checkMixed(c *Context, ahead map[*model.Object]bool) {
+func checkMixed(c *Pass, ahead map[*model.Object]bool) {
 	for _, cl := range c.Clusters {
 		pins := clusterPins(c, cl)
 		keys := sortedKeys(pins)
@@ -256,7 +263,7 @@ func checkMixed(c *Context, ahead map[*model.Object]bool) {
 				if _, tv := yamlfile.GetKV(o.Node(), "spec", "ref", "tag"); tv != nil && strings.HasPrefix(major, "") && p.st.Ref.Tag != "" && !strings.Contains(major, " ") {
 					fixes = append(fixes, diag.Fix{Title: "Align to " + major, Edits: []diag.Edit{Replace(o.File, tv, quoted(major))}})
 				}
-				c.At("tag/mixed", o.File, at, msg, fixes...)
+				c.Report(catalog.TagMixed, o.File, at, msg, fixes...)
 			}
 		}
 	}
@@ -286,7 +293,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // checkOrder warns when a later environment runs ahead of the one before
 // it, and returns the sources it reported.
-func checkOrder(c *Context) map[*model.Object]bool {
+func checkOrder(c *Pass) map[*model.Object]bool {
 	reported := map[*model.Object]bool{}
 	if len(c.Envs) < 2 {
 		return reported
@@ -333,7 +340,7 @@ func checkOrder(c *Context) map[*model.Object]bool {
 					continue
 				}
 				_, tv := yamlfile.GetKV(p.a.Obj.Node(), "spec", "ref", "tag")
-				c.At("tag/order", p.a.Obj.File, tv, fmt.Sprintf("%s pins %q, newer than %s's %q: promote through %s first", cur.Name, p.st.Ref.Tag, prev.Name, newestPrev, prev.Name))
+				c.Report(catalog.TagOrder, p.a.Obj.File, tv, fmt.Sprintf("%s pins %q, newer than %s's %q: promote through %s first", cur.Name, p.st.Ref.Tag, prev.Name, newestPrev, prev.Name))
 				reported[p.a.Obj] = true
 			}
 		}

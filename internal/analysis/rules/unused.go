@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"strings"
 
@@ -9,10 +10,16 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 )
 
+var unusedFiles = &Check{
+	Name:    "unused-files",
+	Reports: []*catalog.Rule{catalog.KustomizeUnusedFile},
+	Run:     func(p *Pass) error { checkUnusedFiles(p); return nil },
+}
+
 // checkUnusedFiles reports YAML files under an overlay's services/<svc>/
 // that nothing reads: no kustomization names them and no Flux path
 // applies them.
-func checkUnusedFiles(c *Context) {
+func checkUnusedFiles(c *Pass) {
 	if c.Repo.OverlayRoot == "" {
 		return
 	}
@@ -61,7 +68,7 @@ func checkUnusedFiles(c *Context) {
 			msg += fmt.Sprintf(" (a values file? reference it from a generator in %s)", k.File.Path)
 		}
 		// The whole file is the finding: report it at its first line.
-		d := c.At("kustomize/unused-file", f, nil, msg)
+		d := c.Report(catalog.KustomizeUnusedFile, f, nil, msg)
 		d.Range = f.LineRange(1)
 		if len(objs) > 0 && k != nil {
 			rel := strings.TrimPrefix(p, k.Dir+"/")
@@ -74,7 +81,7 @@ func checkUnusedFiles(c *Context) {
 
 // underFluxPathWithoutKustomization reports whether a Flux path that has
 // no kustomization.yaml covers p (Flux then applies every YAML below it).
-func underFluxPathWithoutKustomization(c *Context, p string) bool {
+func underFluxPathWithoutKustomization(c *Pass, p string) bool {
 	for _, cl := range c.Clusters {
 		for _, pl := range cl.Pulls {
 			if pl.View != c.Repo.View || !pl.PathOK {
@@ -91,7 +98,7 @@ func underFluxPathWithoutKustomization(c *Context, p string) bool {
 // meantByMissingEntries lists the files that kustomize/missing-file offers
 // as the fix of an entry naming nothing ("did you mean"): the misspelt
 // entry is why they are read by nothing, and it is reported already.
-func meantByMissingEntries(c *Context) map[string]bool {
+func meantByMissingEntries(c *Pass) map[string]bool {
 	out := map[string]bool{}
 	for _, k := range c.Repo.Kustomizations {
 		for _, e := range k.Entries {
@@ -112,7 +119,7 @@ func meantByMissingEntries(c *Context) map[string]bool {
 // underUnparsedKustomization reports whether a kustomization.yaml in a
 // folder above p, up to the cluster's overlay, does not parse: what it
 // lists is unknown, and yaml/syntax is the finding.
-func underUnparsedKustomization(c *Context, p, cluster string) bool {
+func underUnparsedKustomization(c *Pass, p, cluster string) bool {
 	stop := path.Join(c.Repo.OverlayRoot, cluster)
 	for dir := path.Dir(p); strings.HasPrefix(dir, stop); dir = path.Dir(dir) {
 		if k := c.Repo.Kustomizations[dir]; k != nil && hasSyntaxError(k.File) {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"sort"
 	"strings"
@@ -67,7 +68,13 @@ func appendValuesRefs(out []valuesRef, a *model.Applied, name, ns string, hr *ya
 
 func nsMatch(a, b string) bool { return a == "" || b == "" || a == b }
 
-func checkValues(c *Context) {
+var values = &Check{
+	Name:    "values",
+	Reports: []*catalog.Rule{catalog.ValuesOverrideNotConsumed, catalog.ValuesHashSuffix},
+	Run:     func(p *Pass) error { checkValues(p); return nil },
+}
+
+func checkValues(c *Pass) {
 	seen := map[*model.Generator]bool{}
 	for _, cl := range c.Clusters {
 		refs := clusterValuesRefs(cl)
@@ -86,7 +93,7 @@ func checkValues(c *Context) {
 				seen[gen] = true
 				checkGeneratorKeys(c, gen, readers)
 				if !gen.DisableHash && !rewritesValuesFrom(gen.K) {
-					d := c.At("values/hash-suffix", gen.K.File, gen.NameNode,
+					d := c.Report(catalog.ValuesHashSuffix, gen.K.File, gen.NameNode,
 						fmt.Sprintf("%s %s is read by name from HelmRelease %s's valuesFrom, but kustomize appends a content hash to its name; the HelmRelease never finds it", gen.Kind, gen.Name, readers[0].hrName))
 					if fx, ok := hashFix(gen); ok {
 						d.Fixes = append(d.Fixes, fx)
@@ -119,7 +126,7 @@ func valuesKnown(cl *model.Cluster, g *model.GenApplied) bool {
 	return true
 }
 
-func reportUnconsumed(c *Context, cl *model.Cluster, g *model.GenApplied, refs []valuesRef) {
+func reportUnconsumed(c *Pass, cl *model.Cluster, g *model.GenApplied, refs []valuesRef) {
 	gen := g.Gen
 	var cands []valuesRef
 	for _, r := range refs {
@@ -132,7 +139,7 @@ func reportUnconsumed(c *Context, cl *model.Cluster, g *model.GenApplied, refs [
 		msg += fmt.Sprintf(" in namespace %s", g.Namespace)
 	}
 	msg += ": the override is silently dropped"
-	d := diag.Diagnostic{Rule: "values/override-not-consumed", File: gen.K.File.Path, Range: gen.K.File.NodeRange(gen.NameNode)}
+	d := diag.Diagnostic{File: gen.K.File.Path, Range: gen.K.File.NodeRange(gen.NameNode)}
 	sort.SliceStable(cands, func(i, j int) bool {
 		return editDistance(cands[i].name, gen.Name) < editDistance(cands[j].name, gen.Name)
 	})
@@ -145,10 +152,10 @@ func reportUnconsumed(c *Context, cl *model.Cluster, g *model.GenApplied, refs [
 		}
 	}
 	d.Message = msg
-	c.Add(d)
+	c.ReportDiag(catalog.ValuesOverrideNotConsumed, d)
 }
 
-func checkGeneratorKeys(c *Context, gen *model.Generator, readers []valuesRef) {
+func checkGeneratorKeys(c *Pass, gen *model.Generator, readers []valuesRef) {
 	keys := map[string]bool{}
 	for _, k := range gen.Keys {
 		keys[k.Key] = true
@@ -172,7 +179,7 @@ func checkGeneratorKeys(c *Context, gen *model.Generator, readers []valuesRef) {
 			}
 			fixes = append(fixes, diag.Fix{Title: "Use key " + r.key, Kind: diag.Safe, Edits: []diag.Edit{Replace(gen.K.File, k.Node, keepQuotes(k.Node, r.key+"="+strings.TrimSpace(file)))}})
 		}
-		d := c.At("values/override-not-consumed", gen.K.File, at,
+		d := c.Report(catalog.ValuesOverrideNotConsumed, gen.K.File, at,
 			fmt.Sprintf("HelmRelease %s reads key %q of %s %s, but the generator produces %s: the override is silently dropped", r.hrName, r.key, gen.Kind, gen.Name, describeKeys(have)), fixes...)
 		d.Related = append(d.Related, related(labelOf(r.hr), r.hr.Obj.File.Path, r.hr.Obj.File, r.node, "valuesFrom of HelmRelease "+r.hrName))
 		return

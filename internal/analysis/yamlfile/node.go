@@ -125,18 +125,8 @@ func FindPointer(n *yaml.Node, segs []string) (deepest *yaml.Node, complete bool
 			deepest = k
 			cur = v
 		case cur.Kind == yaml.SequenceNode:
-			idx := -1
-			for i := 0; i < len(s); i++ {
-				if s[i] < '0' || s[i] > '9' {
-					idx = -1
-					break
-				}
-				if idx < 0 {
-					idx = 0
-				}
-				idx = idx*10 + int(s[i]-'0')
-			}
-			if idx < 0 || idx >= len(cur.Content) {
+			idx := seqIndex(s, len(cur.Content))
+			if idx < 0 {
 				return deepest, false
 			}
 			cur = resolve(cur.Content[idx])
@@ -146,6 +136,26 @@ func FindPointer(n *yaml.Node, segs []string) (deepest *yaml.Node, complete bool
 		}
 	}
 	return deepest, true
+}
+
+// seqIndex parses a JSON pointer array index ("0", or digits without a
+// leading zero) below n; -1 when it is no index or out of range. It stops
+// at n, so that a long run of digits cannot overflow into a valid index.
+func seqIndex(s string, n int) int {
+	if s == "" || len(s) > 1 && s[0] == '0' {
+		return -1
+	}
+	idx := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return -1
+		}
+		idx = idx*10 + int(s[i]-'0')
+		if idx >= n {
+			return -1
+		}
+	}
+	return idx
 }
 
 // Node is yaml.v3's node, re-exported for callers that walk documents.
