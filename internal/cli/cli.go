@@ -22,6 +22,7 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
+	"github.com/opencenter-cloud/gitops-hook/internal/cache"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
 	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
@@ -195,6 +196,22 @@ func (c *common) schemas(env Env) (*analysis.Schemas, error) {
 	return analysis.NewSchemas(schema.Options{SchemaLocations: locs}), nil
 }
 
+// session returns the analysis Session of the process: its builds and
+// validations are kept in the disk cache (builds/ in the cache folder)
+// unless GITOPS_HOOK_CACHE=off. A cache that cannot be written is said in
+// one line on stderr, and the analysis goes on without it.
+func (c *common) session(env Env, schemas *analysis.Schemas) *analysis.Session {
+	o := analysis.SessionOptions{Schemas: schemas}
+	if env.Getenv("GITOPS_HOOK_CACHE") != "off" {
+		if dir := workspace.CacheDir(env.Getenv("XDG_CACHE_HOME")); dir != "" {
+			o.Cache = cache.Open(filepath.Join(dir, "builds"), 0, func(msg string) {
+				fmt.Fprintf(env.Stderr, "gitops-hook: %s (%s)\n", msg, "set GITOPS_HOOK_CACHE=off to silence this")
+			})
+		}
+	}
+	return analysis.NewSession(o)
+}
+
 // parse parses flags that may come before or after positional arguments.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
@@ -316,10 +333,11 @@ including a PATH with no GitOps layout to analyse.`,
 	if err != nil {
 		return fail(err)
 	}
-	defer schemas.Close()
+	sess := c.session(env, schemas)
+	defer sess.Close()
 	opts := ws.Analysis()
-	opts.Rules, opts.Schemas = c.rules, schemas
-	result, err := analysis.Analyze(ctx, opts)
+	opts.Rules, opts.Schemas, opts.Renderer = c.rules, schemas, sess.Renderer()
+	result, err := sess.Analyze(ctx, opts)
 	if err != nil {
 		return fail(err)
 	}

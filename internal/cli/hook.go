@@ -123,6 +123,8 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 	var all []diag.Diagnostic
 	files, inherited := 0, 0
 	scope := &analysis.Scope{}
+	sess := c.session(env, nil)
+	defer sess.Close()
 	for _, root := range roots {
 		fsys := subFS(v, root)
 		cfg, err := hookConfig(c, fsys, env)
@@ -136,7 +138,7 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 		}
 		origin, _ := gitview.Origin(top)
 		opts := analysis.Options{FS: fsys, Config: cfg, Origin: origin, Sources: res, Rules: c.rules, Changed: byRoot[root]}
-		result, err := analysis.Analyze(ctx, opts)
+		result, err := sess.Analyze(ctx, opts)
 		if err != nil {
 			return fail("%v", err)
 		}

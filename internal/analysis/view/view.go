@@ -32,6 +32,9 @@ const (
 type View struct {
 	FS    fs.FS
 	Label string // how findings name this view: "" for the repository itself
+	// Tree names the content when it cannot change (a git tree: URL and
+	// commit), "" otherwise; caches key on it.
+	Tree string
 
 	mu     sync.Mutex
 	yamls  map[string]*yamlfile.File
