@@ -179,7 +179,7 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 				fmt.Fprintf(env.Stderr, "gitops-hook: applied %d fix%s to the working tree; review them, \"git add\" the files and commit again\n", len(out.Applied), pluralES(len(out.Applied)))
 			}
 		}
-		kept, dropped := dropInherited(ctx, top, root, opts, result.Diagnostics)
+		kept, dropped := dropInherited(ctx, sess, top, root, opts, result.Diagnostics)
 		result.Diagnostics = kept
 		inherited += dropped
 		files += result.Files

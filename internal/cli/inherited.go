@@ -19,7 +19,7 @@ import (
 // the candidate findings as its scope. It returns the kept findings and
 // how many were dropped; without a HEAD (the first commit) or when HEAD
 // cannot be analysed, nothing is dropped.
-func dropInherited(ctx context.Context, top, root string, opts analysis.Options, ds []diag.Diagnostic) ([]diag.Diagnostic, int) {
+func dropInherited(ctx context.Context, sess *analysis.Session, top, root string, opts analysis.Options, ds []diag.Diagnostic) ([]diag.Diagnostic, int) {
 	changed := map[string]bool{}
 	for _, p := range opts.Changed {
 		changed[p] = true
@@ -52,7 +52,8 @@ func dropInherited(ctx context.Context, top, root string, opts analysis.Options,
 	hopts.FS = head
 	hopts.Config = cfg
 	hopts.Changed = scope
-	res, err := analysis.Analyze(ctx, hopts)
+	res, err := sess.Analyze(ctx, hopts) // the same builds and validations, reused
+
 	if err != nil {
 		return ds, 0
 	}
