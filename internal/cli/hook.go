@@ -148,8 +148,13 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 			if root != "." {
 				where = root + "/"
 			}
-			fmt.Fprintf(env.Stderr, "gitops-hook: no cluster found from %s (looked for applications/overlays/<cluster>/, clusters/<name>/flux-system); "+
-				"if the GitOps tree sits in a sub-folder, put a .gitops.yaml there to make it the root\n", where)
+			hint := "if the GitOps tree sits in a sub-folder, put a .gitops.yaml there to make it the root"
+			if result.Model != nil && result.Model.Repo != nil {
+				if d := result.Model.Repo.SuggestRoot(); d != "" {
+					hint = fmt.Sprintf("the Flux paths here are relative to %s/: put a .gitops.yaml there to make it the root", path.Join(root, d))
+				}
+			}
+			fmt.Fprintf(env.Stderr, "gitops-hook: no cluster found from %s (looked for applications/overlays/<cluster>/, clusters/<name>/flux-system); %s\n", where, hint)
 		}
 		if *fix {
 			guard := func(p string) error {

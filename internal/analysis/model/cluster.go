@@ -374,8 +374,10 @@ func (b *builder) resolve(k *Applied) *Pull {
 	}
 	src := b.c.FindSource(kind, name, ns)
 	if src == nil {
-		if kind == "GitRepository" && name == "flux-system" && !b.c.definesFluxSystem() {
-			// Bootstrapped out of band: flux-system is this repository.
+		if name == "flux-system" && (kind == "GitRepository" || (kind == "OCIRepository" && b.repo.usesFluxOperator())) && !b.c.definesFluxSystem(kind) {
+			// Bootstrapped out of band (flux bootstrap, or a Flux Operator
+			// instance syncing an artifact of this repository): flux-system
+			// is this repository.
 			p.Implicit = true
 			p.View = b.repo.View
 			b.checkPath(p)
@@ -453,9 +455,9 @@ func (b *builder) checkPath(p *Pull) {
 	}
 }
 
-func (c *Cluster) definesFluxSystem() bool {
+func (c *Cluster) definesFluxSystem(kind string) bool {
 	for _, a := range c.Applied {
-		if a.Obj.Kind == "GitRepository" && a.Obj.Name == "flux-system" {
+		if a.Obj.Kind == kind && a.Obj.Name == "flux-system" {
 			return true
 		}
 	}
