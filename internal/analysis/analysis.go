@@ -29,12 +29,11 @@ import (
 
 // Options say what to analyse and how.
 type Options struct {
-	FS       fs.FS          // the repository view
-	Config   *config.Config // nil: read .gitops.yaml from FS, else defaults
-	Origin   string         // URL of the repository's origin remote, if known
-	Sources  *gitsrc.Resolver
-	Rules    []string // when set, only these rule IDs are reported
-	MaxFiles int      // 0: no limit
+	FS      fs.FS          // the repository view
+	Config  *config.Config // nil: read .gitops.yaml from FS, else defaults
+	Origin  string         // URL of the repository's origin remote, if known
+	Sources *gitsrc.Resolver
+	Rules   []string // when set, only these rule IDs are reported
 	// Renderer builds Flux Kustomizations; share one across runs so its
 	// cache survives. nil: a new one for this call.
 	Renderer *render.Renderer
