@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"path"
 	"sort"
 	"strings"
@@ -47,17 +48,22 @@ func (r *Repo) ObjectsIn(v *view.View, f *yamlfile.File) []*Object {
 
 // LoadRepo walks and parses the whole view. skip excludes paths (ignore
 // globs); it may be nil.
-func LoadRepo(v *view.View, skip func(p string, dir bool) bool) *Repo {
+//
+// When ctx ends, loading stops and the Repo holds what was read by then.
+func LoadRepo(ctx context.Context, v *view.View, skip func(p string, dir bool) bool) *Repo {
 	r := &Repo{View: v, Kustomizations: map[string]*KFile{}, objs: map[objKey][]*Object{}}
-	r.Listing = v.Walk(skip)
+	r.Listing = v.Walk(ctx, skip)
 	var yamls []string
 	for _, p := range r.Listing.Files {
 		if view.IsYAML(p) || path.Base(p) == "Kustomization" {
 			yamls = append(yamls, p)
 		}
 	}
-	v.ParseAll(yamls)
+	v.ParseAll(ctx, yamls)
 	for _, p := range yamls {
+		if ctx.Err() != nil {
+			break
+		}
 		f, err := v.YAML(p)
 		if err != nil {
 			continue

@@ -47,6 +47,9 @@ var dependsOn = &Check{
 
 func checkDependsOn(c *Pass) {
 	for _, cl := range c.Clusters {
+		if c.cancelled() {
+			return
+		}
 		for _, kind := range []string{"Kustomization", "HelmRelease"} {
 			nodes := map[string]*depNode{}
 			var order []*depNode

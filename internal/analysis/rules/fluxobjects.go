@@ -42,6 +42,9 @@ var fluxObjects = &Check{
 func checkFluxObjects(c *Pass) {
 	patches := c.Repo.PatchFiles()
 	for _, o := range repoObjects(c) {
+		if c.cancelled() {
+			return
+		}
 		if !o.IsFlux() {
 			continue
 		}

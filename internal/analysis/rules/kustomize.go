@@ -127,6 +127,9 @@ var kustomizeFiles = &Check{
 
 func checkKustomizationFiles(c *Pass) {
 	for _, k := range sortedKustomizations(c.Repo) {
+		if c.cancelled() {
+			return
+		}
 		for _, e := range k.Entries {
 			if rule, msg := entryProblem(k.View, e); rule != nil {
 				d := c.Report(rule, k.File, e.Node, msg)

@@ -22,6 +22,9 @@ var notAppliedCheck = &Check{
 func checkNotApplied(c *Pass) {
 	listed := c.listed()
 	for _, k := range sortedKustomizations(c.Repo) {
+		if c.cancelled() {
+			return
+		}
 		for _, e := range c.Repo.View.ReadDir(k.Dir) {
 			p := path.Join(k.Dir, e.Name())
 			if e.IsDir() || !view.IsYAML(p) || model.IsKustomizationFile(p) || listed[p] {

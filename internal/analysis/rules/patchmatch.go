@@ -64,6 +64,9 @@ func (r *renderRun) checkKustomizationPatchTargets(jobs []*renderJob) {
 		}
 	}
 	for _, k := range sortedKustomizations(r.c.Repo) {
+		if r.c.cancelled() {
+			return
+		}
 		js := readers[k.File.Path]
 		if len(js) == 0 || k.Root == nil || yamlfile.Str(k.Root, "namePrefix") != "" || yamlfile.Str(k.Root, "nameSuffix") != "" {
 			continue

@@ -241,6 +241,9 @@ func checkPromotion(c *Pass) {
 			inPrev[s] = true
 		}
 		for _, svc := range ServiceNames(c.Repo, rootC) {
+			if c.cancelled() {
+				return
+			}
 			f, n := serviceAnchor(c.Repo, rootC, svc)
 			if f == nil {
 				continue

@@ -17,6 +17,9 @@ import (
 // the repository itself.
 func repoPulls(c *Pass, fn func(cl *model.Cluster, p *model.Pull)) {
 	for _, cl := range c.Clusters {
+		if c.cancelled() {
+			return
+		}
 		for _, p := range cl.Pulls {
 			if p.K.Obj.View == c.Repo.View {
 				fn(cl, p)

@@ -39,6 +39,9 @@ func (r *renderRun) crds(jobs []*renderJob) [][]byte {
 		}
 	}
 	for _, j := range jobs {
+		if r.c.cancelled() {
+			return nil
+		}
 		for _, o := range j.res.Objects {
 			if o.Kind != "CustomResourceDefinition" {
 				continue

@@ -77,6 +77,9 @@ var values = &Check{
 func checkValues(c *Pass) {
 	seen := map[*model.Generator]bool{}
 	for _, cl := range c.Clusters {
+		if c.cancelled() {
+			return
+		}
 		refs := clusterValuesRefs(cl)
 		for _, g := range cl.Generated {
 			gen := g.Gen

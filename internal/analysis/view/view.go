@@ -4,6 +4,7 @@
 package view
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -197,10 +198,14 @@ type Listing struct {
 // archive folders (archive, _archive, archived, attic) and what skip
 // returns true for.
 // Symbolic links are followed only when they resolve inside the view; a
-// loop or an escape becomes a diagnostic.
-func (v *View) Walk(skip func(p string, dir bool) bool) Listing {
+// loop or an escape becomes a diagnostic. When ctx ends, the walk stops
+// and the listing holds what was found by then.
+func (v *View) Walk(ctx context.Context, skip func(p string, dir bool) bool) Listing {
 	l := Listing{Dirs: map[string]bool{".": true}}
 	_ = fs.WalkDir(v.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return fs.SkipAll
+		}
 		if err != nil {
 			if p != "." {
 				l.Diags = append(l.Diags, unreadable(p, err))
@@ -259,8 +264,9 @@ func unreadable(p string, err error) diag.Diagnostic {
 	}
 }
 
-// ParseAll parses the given YAML files in parallel, warming the memo.
-func (v *View) ParseAll(paths []string) {
+// ParseAll parses the given YAML files in parallel, warming the memo. When
+// ctx ends, the files not yet started are left unparsed.
+func (v *View) ParseAll(ctx context.Context, paths []string) {
 	workers := runtime.GOMAXPROCS(0)
 	ch := make(chan string)
 	var wg sync.WaitGroup
@@ -269,11 +275,16 @@ func (v *View) ParseAll(paths []string) {
 		go func() {
 			defer wg.Done()
 			for p := range ch {
-				_, _ = v.YAML(p)
+				if ctx.Err() == nil {
+					_, _ = v.YAML(p)
+				}
 			}
 		}()
 	}
 	for _, p := range paths {
+		if ctx.Err() != nil {
+			break
+		}
 		ch <- p
 	}
 	close(ch)
