@@ -68,6 +68,10 @@ type Validator struct {
 	cel     map[gvk][]celRule
 	cats    []Catalog
 
+	crds     [][]byte
+	loadOnce sync.Once // the schemas are read on first use: a run whose
+	loadErr  error     // outcomes are all recalled reads none
+
 	memo   map[[32]byte][]Outcome // Recall: outcomes by object set
 	memoID string
 	store  Store
@@ -90,10 +94,7 @@ func New(crds [][]byte, opts Options) (*Validator, error) {
 			return nil, fmt.Errorf("schema location %s: downloading schemas is disabled (offline)", loc)
 		}
 	}
-	v := &Validator{cats: opts.Catalogs, entries: map[gvk]*entry{}}
-	if err := v.loadSchemas(crds); err != nil {
-		return nil, err
-	}
+	v := &Validator{cats: opts.Catalogs, entries: map[gvk]*entry{}, crds: crds}
 	if len(opts.SchemaLocations) > 0 {
 		kc, err := validator.New(slices.Clone(opts.SchemaLocations), validator.Opts{Strict: true, IgnoreMissingSchemas: true})
 		if err != nil {
@@ -122,12 +123,27 @@ func builtins() (map[string]any, map[gvk]string, error) {
 	return builtin.defs, builtin.kinds, builtin.err
 }
 
+// load reads the schemas on first use. CRDs that do not decode (reported
+// as yaml/syntax) are left out rather than validating nothing.
+func (v *Validator) load() error {
+	v.loadOnce.Do(func() {
+		if _, _, err := builtins(); err != nil {
+			v.loadErr = err
+			return
+		}
+		if err := v.loadSchemas(v.crds); err != nil && len(v.crds) > 0 {
+			v.loadErr = v.loadSchemas(nil)
+		} else {
+			v.loadErr = err
+		}
+		v.crds = nil
+	})
+	return v.loadErr
+}
+
 // loadSchemas keeps the CRD and Flux schemas in memory (compiled on first
 // use); the built-in ones are shared by the process.
 func (v *Validator) loadSchemas(crds [][]byte) error {
-	if _, _, err := builtins(); err != nil {
-		return err
-	}
 	custom, err := fluxSchemas()
 	if err != nil {
 		return err
@@ -315,6 +331,9 @@ func (v *Validator) Validate(obj map[string]any) (violations []Violation, missin
 	apiVersion, ok := obj["apiVersion"].(string)
 	if !ok {
 		return nil, false, errors.New("error while parsing: missing 'apiVersion' key")
+	}
+	if err := v.load(); err != nil {
+		return nil, false, err
 	}
 	doc, err := jsonValue(obj)
 	if err != nil {
