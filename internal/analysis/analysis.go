@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -29,12 +30,11 @@ import (
 
 // Options say what to analyse and how.
 type Options struct {
-	FS       fs.FS          // the repository view
-	Config   *config.Config // nil: read .gitops.yaml from FS, else defaults
-	Origin   string         // URL of the repository's origin remote, if known
-	Sources  *gitsrc.Resolver
-	Rules    []string // when set, only these rule IDs are reported
-	MaxFiles int      // 0: no limit
+	FS      fs.FS          // the repository view
+	Config  *config.Config // nil: read .gitops.yaml from FS, else defaults
+	Origin  string         // URL of the repository's origin remote, if known
+	Sources *gitsrc.Resolver
+	Rules   []string // when set, only these rule IDs are reported
 	// Renderer builds Flux Kustomizations; share one across runs so its
 	// cache survives. nil: a new one for this call.
 	Renderer *render.Renderer
@@ -116,7 +116,9 @@ func LoadConfig(fsys fs.FS) (*config.Config, error) {
 }
 
 // Analyze runs every check over the repository view. Panics in a check
-// become an error rather than killing the caller.
+// become an error rather than killing the caller. When ctx ends, every
+// stage (listing, parsing, resolving sources, building clusters, each
+// check) stops, and Analyze returns ctx's error.
 func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	if opts.FS == nil {
 		return nil, ErrNoFS
@@ -133,6 +135,9 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 		}
 	}
 	snap := Load(ctx, opts, cfg)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	rend, schemas := opts.Renderer, opts.Schemas
 	if rend == nil {
 		rend = render.New()
@@ -153,6 +158,9 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	rules.StartRender(rc)
 	rules.Run(rc)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var all []diag.Diagnostic
 	all = append(all, snap.Repo.Listing.Diags...)
 	for p, rerr := range snap.Repo.ReadErrors() {
@@ -184,7 +192,7 @@ func readErrorDiag(p string, err error) diag.Diagnostic {
 // Load builds the model: the repository, its clusters and their sources.
 func Load(ctx context.Context, opts Options, cfg *config.Config) *Snapshot {
 	v := view.New(opts.FS, "")
-	repo := model.LoadRepo(v, func(p string, dir bool) bool { return cfg.Ignored(p) })
+	repo := model.LoadRepo(ctx, v, func(p string, dir bool) bool { return cfg.Ignored(p) })
 	src := &sources{origin: opts.Origin, self: repo.SelfSources(), res: opts.Sources, views: map[string]*view.View{}, states: map[*model.Object]*rules.SourceState{}}
 	if src.res == nil {
 		src.res = &gitsrc.Resolver{Offline: true}
@@ -197,7 +205,7 @@ func Load(ctx context.Context, opts Options, cfg *config.Config) *Snapshot {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			clusters[i] = model.BuildCluster(repo, root.Name, root.Dir, &resolver{ctx: ctx, src: src})
+			clusters[i] = model.BuildCluster(ctx, repo, root.Name, root.Dir, &resolver{src: src})
 		}()
 	}
 	wg.Wait()
@@ -342,7 +350,6 @@ func (s *sources) State(ctx context.Context, o *model.Object) *rules.SourceState
 }
 
 type resolver struct {
-	ctx context.Context
 	src *sources
 }
 
@@ -350,8 +357,8 @@ func (r *resolver) IsThisRepo(a *model.Applied) bool { return r.src.thisRepo(a.O
 
 // External opens the tree a GitRepository pins, as a view shared by every
 // cluster that pins the same commit.
-func (r *resolver) External(a *model.Applied) (*view.View, string, error) {
-	st := r.src.State(r.ctx, a.Obj)
+func (r *resolver) External(ctx context.Context, a *model.Applied) (*view.View, string, error) {
+	st := r.src.State(ctx, a.Obj)
 	if st.Repo == nil {
 		return nil, "", st.OpenErr
 	}
@@ -372,6 +379,7 @@ func (r *resolver) External(a *model.Applied) (*view.View, string, error) {
 		return nil, st.Ref.String(), err
 	}
 	v := view.New(fsys, label)
+	v.Tree = "git:" + key
 	r.src.views[key] = v
 	return v, st.Ref.String(), nil
 }
@@ -382,16 +390,29 @@ func (r *resolver) External(a *model.Applied) (*view.View, string, error) {
 // concurrent use; runs that overlap must share the CRD set, since a new set
 // replaces the validator.
 type Schemas struct {
-	opts schema.Options
-	mu   sync.Mutex
-	key  [32]byte
-	v    *schema.Validator
-	err  error
+	opts    schema.Options
+	mu      sync.Mutex
+	key     [32]byte
+	v       *schema.Validator
+	err     error
+	store   schema.Store // disk cache of validation outcomes; nil: none
+	version string
 }
 
 // NewSchemas returns a Schemas whose validators use opts (extra schema
 // locations, such as --schema-location).
 func NewSchemas(opts schema.Options) *Schemas { return &Schemas{opts: opts} }
+
+// SetStore gives the validators a disk cache of validation outcomes,
+// used when the schemas are the repository's CRDs and the built-in ones
+// only (no catalog, no schema location: their content may change under
+// the same name); version names the tool.
+func (s *Schemas) SetStore(store schema.Store, version string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.store, s.version = store, version
+	s.v, s.err = nil, nil
+}
 
 // Validator returns a validator that knows crds.
 func (s *Schemas) Validator(crds [][]byte) (*schema.Validator, error) {
@@ -404,6 +425,9 @@ func (s *Schemas) validator(crds [][]byte, cats []schema.Catalog) (*schema.Valid
 	h := sha256.New()
 	for _, c := range cats {
 		h.Write([]byte(c.String() + "\x00"))
+	}
+	for _, l := range s.opts.SchemaLocations {
+		h.Write([]byte("location " + l + "\x00"))
 	}
 	for _, c := range crds {
 		var n [8]byte
@@ -429,6 +453,14 @@ func (s *Schemas) validator(crds [][]byte, cats []schema.Catalog) (*schema.Valid
 		// A CRD that does not decode is reported as yaml/syntax; validate
 		// with the built-in schemas rather than not at all.
 		s.v, s.err = schema.New(nil, opts)
+		key = sha256.Sum256(append([]byte("no CRDs\x00"), key[:]...))
+	}
+	if s.v != nil {
+		var store schema.Store
+		if len(opts.Catalogs) == 0 && len(opts.SchemaLocations) == 0 {
+			store = s.store
+		}
+		s.v.SetMemo(s.version+"\x00"+hex.EncodeToString(key[:]), store)
 	}
 	return s.v, s.err
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"runtime"
 	"sync"
 	"time"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
@@ -34,6 +34,9 @@ func checkRender(c *Pass) {
 	StartRender(c.Context)
 	st := c.render
 	<-st.done
+	if c.cancelled() {
+		return
+	}
 	r := &renderRun{c: c, byFile: map[string][]*model.Object{}, seenDiag: map[string]bool{}, kindDone: map[string]bool{}}
 	for _, o := range c.Repo.Objects {
 		r.byFile[o.File.Path] = append(r.byFile[o.File.Path], o)
@@ -48,6 +51,9 @@ func checkRender(c *Pass) {
 	r.fluxFindings = c.Findings(catalog.FluxAPIRemoved, catalog.FluxFieldRemoved, catalog.FluxHelmReleaseChart)
 	var unique []*renderJob
 	for _, j := range st.jobs {
+		if c.cancelled() {
+			return
+		}
 		switch {
 		case len(j.problems) > 0:
 			r.noKustomization(j)
@@ -71,8 +77,14 @@ func checkRender(c *Pass) {
 		}
 	}
 	r.checkKustomizationPatchTargets(unique)
+	if c.cancelled() {
+		return
+	}
 	r.checkDuplicates(st.jobs)
 	if c.Schemas == nil {
+		return
+	}
+	if c.cancelled() {
 		return
 	}
 	v, err := c.Schemas(r.crds(unique))
@@ -88,7 +100,12 @@ func checkRender(c *Pass) {
 		err error
 	}
 	var items []*item
+	recalled := map[*renderJob][]schema.Outcome{} // validated before: same objects, same schemas
 	for _, j := range unique {
+		if outs, ok := v.Recall(j.res.Sum, len(j.res.Objects)); ok {
+			recalled[j] = outs
+			continue
+		}
 		for i := range j.res.Objects {
 			items = append(items, &item{j: j, o: &j.res.Objects[i]})
 		}
@@ -128,12 +145,35 @@ func checkRender(c *Pass) {
 	close(next)
 	wg.Wait()
 	skipped := map[*renderJob]int{}
-	for _, it := range items {
-		switch {
-		case it.err == nil:
-			r.report1(it.j, it.o, it.vs, it.mis)
-		case errors.Is(it.err, context.DeadlineExceeded) && c.context().Err() == nil:
-			skipped[it.j]++
+	k := 0
+	for _, j := range unique {
+		if outs, ok := recalled[j]; ok {
+			for i := range j.res.Objects {
+				if _, ok := j.res.Objects[i].Doc["sops"].(map[string]any); ok {
+					delete(j.res.Objects[i].Doc, "sops") // as validation does
+				}
+				r.report1(j, &j.res.Objects[i], outs[i].Violations, outs[i].Missing)
+			}
+			continue
+		}
+		outs := make([]schema.Outcome, 0, len(j.res.Objects))
+		complete := true
+		for range j.res.Objects {
+			it := items[k]
+			k++
+			outs = append(outs, schema.Outcome{Violations: it.vs, Missing: it.mis})
+			switch {
+			case it.err == nil:
+				r.report1(it.j, it.o, it.vs, it.mis)
+			case errors.Is(it.err, context.DeadlineExceeded) && c.context().Err() == nil:
+				skipped[it.j]++
+				complete = false
+			default:
+				complete = false
+			}
+		}
+		if complete {
+			v.Remember(j.res.Sum, outs)
 		}
 	}
 	for _, j := range unique {

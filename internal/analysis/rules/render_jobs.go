@@ -6,11 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"runtime"
 	"strings"
 	"sync"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
@@ -153,6 +153,7 @@ func (r *renderRun) request(cl *model.Cluster, p *model.Pull) (render.Request, b
 	spec := yamlfile.Get(k, "spec")
 	req := render.Request{
 		FS:                p.View.CachedFS(),
+		Tree:              p.View.Tree,
 		Path:              p.Path,
 		TargetNamespace:   yamlfile.Str(spec, "targetNamespace"),
 		NamePrefix:        yamlfile.Str(spec, "namePrefix"),
