@@ -10,12 +10,12 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 )
 
@@ -246,26 +246,9 @@ func unreadable(p string, err error) diag.Diagnostic {
 // ParseAll parses the given YAML files in parallel, warming the memo. When
 // ctx ends, the files not yet started are left unparsed.
 func (v *View) ParseAll(ctx context.Context, paths []string) {
-	workers := runtime.GOMAXPROCS(0)
-	ch := make(chan string)
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range ch {
-				if ctx.Err() == nil {
-					_, _ = v.YAML(p)
-				}
-			}
-		}()
-	}
-	for _, p := range paths {
-		if ctx.Err() != nil {
-			break
+	pool.Each(paths, func(p string) {
+		if ctx.Err() == nil {
+			_, _ = v.YAML(p)
 		}
-		ch <- p
-	}
-	close(ch)
-	wg.Wait()
+	})
 }
