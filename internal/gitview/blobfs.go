@@ -13,15 +13,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/storer"
-
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/memfs"
 )
-
-// MaxBlobSize bounds how much of one blob is read into memory.
-const MaxBlobSize = 50 << 20
-
-// ErrTooLarge is the fs error for a blob above MaxBlobSize.
-var ErrTooLarge = errors.New("file too large")
 
 // ErrSymlink is the fs error for reading a symbolic link: links are never
 // followed, their target is available through ReadLink.
@@ -217,8 +211,8 @@ func (b *blobFS) read(name string, e blobEntry) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
 	}
-	if size > MaxBlobSize {
-		return nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, size, MaxBlobSize)
+	if size > view.MaxFileSize {
+		return nil, fmt.Errorf("%w: %d bytes (limit %d)", view.ErrTooLarge, size, view.MaxFileSize)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -231,12 +225,12 @@ func (b *blobFS) read(name string, e blobEntry) ([]byte, error) {
 		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
 	}
 	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, MaxBlobSize+1))
+	data, err := io.ReadAll(io.LimitReader(r, view.MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
 	}
-	if len(data) > MaxBlobSize {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, MaxBlobSize)
+	if len(data) > view.MaxFileSize {
+		return nil, fmt.Errorf("%w: over %d bytes", view.ErrTooLarge, view.MaxFileSize)
 	}
 	return data, nil
 }

@@ -19,8 +19,12 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 )
 
-// MaxFileSize bounds what is read of one file; larger files are reported
-// and skipped instead of being parsed.
+// MaxFileSize bounds what is read of one file, in every filesystem the
+// engine reads (the working tree, the git index, a base tree at a tag);
+// larger files are reported and skipped instead of being parsed. Neither
+// kustomize nor Flux bounds a file, but what Flux applies goes through the
+// Kubernetes API server, which refuses a request over 3 MiB: a manifest
+// over 8 MiB cannot be applied, so refusing it loses nothing.
 const MaxFileSize = 8 << 20
 
 // Rule IDs for files that cannot be read at all.
@@ -47,7 +51,8 @@ func New(fsys fs.FS, label string) *View {
 	return v
 }
 
-// ErrTooLarge is returned for files above MaxFileSize.
+// ErrTooLarge is the error for a file above MaxFileSize, from whichever
+// filesystem refused it.
 var ErrTooLarge = errors.New("file too large")
 
 // Clean normalises a slash path relative to the root: "./a/../b" -> "b",
