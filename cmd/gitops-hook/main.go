@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/cli"
@@ -31,14 +32,40 @@ func main() {
 		tty = true
 	}
 	stderr := os.Stderr
+	stopProfile := profile()
 	flush := quietKustomize()
 	code := cli.Run(ctx, os.Args[1:], cli.Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: stderr,
 		Getenv: os.Getenv, Dir: wd, IsTTY: tty,
 	})
 	flush()
+	stopProfile()
 	stop()
 	os.Exit(code)
+}
+
+// profile writes a CPU profile to $GITOPS_HOOK_CPUPROFILE and a heap
+// profile to $GITOPS_HOOK_MEMPROFILE when they are set (see README,
+// Development); the returned function finishes them.
+func profile() func() {
+	var cpu *os.File
+	if p := os.Getenv("GITOPS_HOOK_CPUPROFILE"); p != "" {
+		if f, err := os.Create(p); err == nil && pprof.StartCPUProfile(f) == nil {
+			cpu = f
+		}
+	}
+	return func() {
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			cpu.Close()
+		}
+		if p := os.Getenv("GITOPS_HOOK_MEMPROFILE"); p != "" {
+			if f, err := os.Create(p); err == nil {
+				_ = pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}
+	}
 }
 
 // quietKustomize drops the deprecation notices kustomize prints straight to

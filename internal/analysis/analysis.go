@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -378,6 +379,7 @@ func (r *resolver) External(ctx context.Context, a *model.Applied) (*view.View, 
 		return nil, st.Ref.String(), err
 	}
 	v := view.New(fsys, label)
+	v.Tree = "git:" + key
 	r.src.views[key] = v
 	return v, st.Ref.String(), nil
 }
@@ -388,16 +390,29 @@ func (r *resolver) External(ctx context.Context, a *model.Applied) (*view.View, 
 // concurrent use; runs that overlap must share the CRD set, since a new set
 // replaces the validator.
 type Schemas struct {
-	opts schema.Options
-	mu   sync.Mutex
-	key  [32]byte
-	v    *schema.Validator
-	err  error
+	opts    schema.Options
+	mu      sync.Mutex
+	key     [32]byte
+	v       *schema.Validator
+	err     error
+	store   schema.Store // disk cache of validation outcomes; nil: none
+	version string
 }
 
 // NewSchemas returns a Schemas whose validators use opts (extra schema
 // locations, such as --schema-location).
 func NewSchemas(opts schema.Options) *Schemas { return &Schemas{opts: opts} }
+
+// SetStore gives the validators a disk cache of validation outcomes,
+// used when the schemas are the repository's CRDs and the built-in ones
+// only (no catalog, no schema location: their content may change under
+// the same name); version names the tool.
+func (s *Schemas) SetStore(store schema.Store, version string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.store, s.version = store, version
+	s.v, s.err = nil, nil
+}
 
 // Validator returns a validator that knows crds.
 func (s *Schemas) Validator(crds [][]byte) (*schema.Validator, error) {
@@ -410,6 +425,9 @@ func (s *Schemas) validator(crds [][]byte, cats []schema.Catalog) (*schema.Valid
 	h := sha256.New()
 	for _, c := range cats {
 		h.Write([]byte(c.String() + "\x00"))
+	}
+	for _, l := range s.opts.SchemaLocations {
+		h.Write([]byte("location " + l + "\x00"))
 	}
 	for _, c := range crds {
 		var n [8]byte
@@ -435,6 +453,14 @@ func (s *Schemas) validator(crds [][]byte, cats []schema.Catalog) (*schema.Valid
 		// A CRD that does not decode is reported as yaml/syntax; validate
 		// with the built-in schemas rather than not at all.
 		s.v, s.err = schema.New(nil, opts)
+		key = sha256.Sum256(append([]byte("no CRDs\x00"), key[:]...))
+	}
+	if s.v != nil {
+		var store schema.Store
+		if len(opts.Catalogs) == 0 && len(opts.SchemaLocations) == 0 {
+			store = s.store
+		}
+		s.v.SetMemo(s.version+"\x00"+hex.EncodeToString(key[:]), store)
 	}
 	return s.v, s.err
 }

@@ -2,28 +2,41 @@ package analysis
 
 import (
 	"context"
+	"math/rand/v2"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
+	"github.com/opencenter-cloud/gitops-hook/internal/cache"
 )
 
 // SessionOptions configure a Session.
 type SessionOptions struct {
-	// Schema configures the schema validators (extra schema locations).
-	Schema schema.Options
+	// Schema configures the schema validators (extra schema locations)
+	// when Schemas is nil.
+	Schema  schema.Options
+	Schemas *Schemas
 	// RenderLimits bound the builds; zero: render.DefaultLimits.
 	RenderLimits render.Limits
+	// Cache, when not nil, keeps builds and validations on disk for the
+	// next process; Version names the tool (cache.Version() when "").
+	Cache   *cache.Dir
+	Version string
 }
 
 // Session is the long-lived part of the engine: what one analysis builds
-// and the next can reuse while its inputs are unchanged (renders keyed by
-// the tree they read and the content of their input closure, the schema
-// validator keyed by the set of CRDs). The language server keeps one for
-// its life; check and the hook use one per process. Safe for concurrent
-// use.
+// and the next can reuse while its inputs are unchanged. Builds are keyed
+// by their request and the tree they read (a git tree by its commit) and
+// reused while every file they read is unchanged; validations are keyed
+// by the content of the rendered objects and the set of schemas (the
+// validator itself is kept while the CRDs are unchanged); tag-tree
+// comparisons are kept by the source resolver. With a disk cache, builds
+// and validations also survive the process. The language server keeps
+// one Session for its life; check and the hook use one per process. Safe
+// for concurrent use.
 type Session struct {
 	renderer *render.Renderer
 	schemas  *Schemas
+	cache    *cache.Dir
 }
 
 // NewSession returns an empty Session.
@@ -32,7 +45,19 @@ func NewSession(o SessionOptions) *Session {
 	if l == (render.Limits{}) {
 		l = render.DefaultLimits()
 	}
-	return &Session{renderer: render.NewWithLimits(l), schemas: NewSchemas(o.Schema)}
+	s := &Session{renderer: render.NewWithLimits(l), schemas: o.Schemas, cache: o.Cache}
+	if s.schemas == nil {
+		s.schemas = NewSchemas(o.Schema)
+	}
+	if o.Cache != nil {
+		v := o.Version
+		if v == "" {
+			v = cache.Version()
+		}
+		s.renderer.SetStore(o.Cache, v)
+		s.schemas.SetStore(o.Cache, v)
+	}
+	return s
 }
 
 // Renderer is the renderer the Session builds with.
@@ -48,5 +73,12 @@ func (s *Session) Analyze(ctx context.Context, opts Options) (*Result, error) {
 	return Analyze(ctx, opts)
 }
 
-// Close releases what the Session holds.
-func (s *Session) Close() error { return s.schemas.Close() }
+// Close releases what the Session holds and keeps the disk cache within
+// its bound (checked now and then by a process that wrote to it, since it
+// reads the whole folder).
+func (s *Session) Close() error {
+	if s.cache != nil && (s.cache.Written() > 4<<20 || (s.cache.Written() > 0 && rand.IntN(16) == 0)) {
+		s.cache.Trim()
+	}
+	return s.schemas.Close()
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
+	"github.com/opencenter-cloud/gitops-hook/internal/cache"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
 	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
@@ -195,6 +196,22 @@ func (c *common) schemas(env Env) (*analysis.Schemas, error) {
 	return analysis.NewSchemas(schema.Options{SchemaLocations: locs}), nil
 }
 
+// session returns the analysis Session of the process: its builds and
+// validations are kept in the disk cache (builds/ in the cache folder)
+// unless GITOPS_HOOK_CACHE=off. A cache that cannot be written is said in
+// one line on stderr, and the analysis goes on without it.
+func (c *common) session(env Env, schemas *analysis.Schemas) *analysis.Session {
+	o := analysis.SessionOptions{Schemas: schemas}
+	if env.Getenv("GITOPS_HOOK_CACHE") != "off" {
+		if dir := workspace.CacheDir(env.Getenv("XDG_CACHE_HOME")); dir != "" {
+			o.Cache = cache.Open(filepath.Join(dir, "builds"), 0, func(msg string) {
+				fmt.Fprintf(env.Stderr, "gitops-hook: %s (%s)\n", msg, "set GITOPS_HOOK_CACHE=off to silence this")
+			})
+		}
+	}
+	return analysis.NewSession(o)
+}
+
 // parse parses flags that may come before or after positional arguments.
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
@@ -316,17 +333,24 @@ including a PATH with no GitOps layout to analyse.`,
 	if err != nil {
 		return fail(err)
 	}
-	defer schemas.Close()
+	sess := c.session(env, schemas)
+	defer sess.Close()
 	opts := ws.Analysis()
-	opts.Rules, opts.Schemas = c.rules, schemas
-	result, err := analysis.Analyze(ctx, opts)
+	opts.Rules, opts.Schemas, opts.Renderer = c.rules, schemas, sess.Renderer()
+	result, err := sess.Analyze(ctx, opts)
 	if err != nil {
 		return fail(err)
 	}
 	if len(result.Clusters) == 0 {
+		hint := "point check at the root of a GitOps repository"
+		if result.Model != nil && result.Model.Repo != nil {
+			if d := result.Model.Repo.SuggestRoot(); d != "" {
+				hint = fmt.Sprintf("the Flux paths here are relative to %s/ (an artifact built from that folder?): put a .gitops.yaml there to make it the root, then run gitops-hook check %s",
+					d, filepath.Join(ws.Root, filepath.FromSlash(d)))
+			}
+		}
 		return fail(fmt.Errorf("nothing to analyse in %s: no cluster found (looked for applications/overlays/<cluster>/, "+
-			"clusters/<name>/ with a flux-system/ folder, and Flux Kustomizations applying their own folder); "+
-			"point check at the root of a GitOps repository", ws.Root))
+			"clusters/<name>/ with a flux-system/ folder, and Flux Kustomizations applying their own folder); %s", ws.Root, hint))
 	}
 	if err := ws.Config.CheckEnvironments(result.Clusters); err != nil {
 		return fail(err)

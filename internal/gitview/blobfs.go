@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -37,6 +39,12 @@ type blobFS struct {
 	// go-git's filesystem storage is not documented as safe for
 	// concurrent use, and the engine may read files in parallel.
 	mu sync.Mutex
+
+	// work, when set, is the work tree the blobs were staged from: a
+	// file there whose content hashes to the staged blob is read instead
+	// of inflating the object (most files of a commit are unchanged).
+	work  string
+	sizes sync.Map // name -> int64, sizes of blobs read
 }
 
 func newBlobFS(objs storer.EncodedObjectStorer, files map[string]blobEntry) *blobFS {
@@ -179,6 +187,12 @@ func (b *blobFS) ReadDir(name string) ([]fs.DirEntry, error) {
 
 func (b *blobFS) info(name string, e blobEntry) *fileInfo {
 	return &fileInfo{name: path.Base(name), mode: fsMode(e.mode), size: -1, sizeOf: func() int64 {
+		if n, ok := b.sizes.Load(name); ok {
+			return n.(int64)
+		}
+		if data, ok := b.fromWork(name, e); ok {
+			return int64(len(data))
+		}
 		n, err := b.size(e.hash)
 		if err != nil {
 			return 0
@@ -206,7 +220,36 @@ func (b *blobFS) size(h plumbing.Hash) (int64, error) {
 	return obj.Size(), nil
 }
 
+// fromWork reads name from the work tree when its content is exactly the
+// blob e names (its git hash matches): a regular file, not larger than
+// view.MaxFileSize. Anything else (a modified, filtered or missing file, a
+// link) is not an error: the blob is read instead.
+func (b *blobFS) fromWork(name string, e blobEntry) ([]byte, bool) {
+	if b.work == "" || !e.mode.IsFile() || e.mode == filemode.Symlink {
+		return nil, false
+	}
+	p := filepath.Join(b.work, filepath.FromSlash(name))
+	info, err := os.Lstat(p)
+	if err != nil || !info.Mode().IsRegular() || info.Size() > view.MaxFileSize {
+		return nil, false
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, false
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, view.MaxFileSize+1))
+	if err != nil || len(data) > view.MaxFileSize || plumbing.ComputeHash(plumbing.BlobObject, data) != e.hash {
+		return nil, false
+	}
+	b.sizes.Store(name, int64(len(data)))
+	return data, true
+}
+
 func (b *blobFS) read(name string, e blobEntry) ([]byte, error) {
+	if data, ok := b.fromWork(name, e); ok {
+		return data, nil
+	}
 	size, err := b.size(e.hash)
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", e.hash, err)

@@ -99,6 +99,7 @@ func staged(repoDir string, getenv func(string) string) (*View, error) {
 		}
 	}
 	v := &View{blobFS: newBlobFS(repo.Storer, files), loc: loc, indexFile: indexFile}
+	v.blobFS.work = loc.Root
 	if v.changes, err = diffHead(repo, v.blobFS, files, conflicts); err != nil {
 		return nil, fmt.Errorf("%s: comparing the index with HEAD: %w", loc.GitDir, err)
 	}

@@ -509,3 +509,34 @@ func TestStagedEnvironment(t *testing.T) {
 		t.Errorf("a.yaml = %q", got)
 	}
 }
+
+// Files whose working copy is exactly the staged blob are read from the
+// work tree (the object is not even needed); a working copy that differs
+// in any byte, or that changes after the index was read, is never read in
+// place of the blob.
+func TestStagedReadsUnchangedFilesFromWorkTree(t *testing.T) {
+	dir := gittest.Init(t)
+	gittest.Write(t, dir, map[string]string{"same.yaml": "s: 1\n", "edited.yaml": "e: 1\n"})
+	gittest.Git(t, dir, "add", ".")
+	gittest.Write(t, dir, map[string]string{"edited.yaml": "e: 2\n"}) // same size, not staged
+	v, err := staged(dir, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without the blob of same.yaml, only the work tree can answer.
+	sum := strings.TrimSpace(gittest.Git(t, dir, "rev-parse", ":same.yaml"))
+	if err := os.Remove(filepath.Join(dir, ".git", "objects", sum[:2], sum[2:])); err != nil {
+		t.Fatal(err)
+	}
+	if got := readString(t, v, "same.yaml"); got != "s: 1\n" {
+		t.Errorf("same.yaml = %q", got)
+	}
+	if got := readString(t, v, "edited.yaml"); got != "e: 1\n" {
+		t.Errorf("edited.yaml = %q, want the staged content", got)
+	}
+	// Changed while the analysis runs: the staged content still.
+	gittest.Write(t, dir, map[string]string{"same.yaml": "s: 9\n"})
+	if _, err := fs.ReadFile(v, "same.yaml"); err == nil {
+		t.Error("same.yaml read although neither the work tree nor the object holds the staged content")
+	}
+}

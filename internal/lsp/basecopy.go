@@ -8,6 +8,8 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
+	"github.com/opencenter-cloud/gitops-hook/internal/cache"
+	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
 
 // baseViewOf finds the external view a related location names: the engine
@@ -95,4 +97,18 @@ func (s *Server) copyOf(v *view.View, p string) (string, []byte, error) {
 	}
 	_ = os.Chmod(abs, 0o444)
 	return abs, data, nil
+}
+
+// buildCache is the disk cache of builds and validations the server
+// shares with the hook and check (builds/ in the cache folder), nil when
+// GITOPS_HOOK_CACHE=off. A cache that cannot be written is logged once.
+func (s *Server) buildCache() *cache.Dir {
+	if s.opts.Getenv("GITOPS_HOOK_CACHE") == "off" {
+		return nil
+	}
+	dir := workspace.CacheDir(s.opts.Getenv("XDG_CACHE_HOME"))
+	if dir == "" {
+		return nil
+	}
+	return cache.Open(filepath.Join(dir, "builds"), 0, func(msg string) { s.logOnly("%s", msg) })
 }

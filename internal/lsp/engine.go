@@ -67,7 +67,7 @@ func (s *Server) viewOptions(root string, files map[string][]byte, set settings,
 	for _, w := range warnings {
 		s.logf("%s", w)
 	}
-	opts.Renderer, opts.Schemas = s.rend, s.schemas
+	opts.Renderer, opts.Schemas = s.sess.Renderer(), s.sess.Schemas()
 	return opts, nil
 }
 

@@ -23,8 +23,6 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
 
@@ -70,10 +68,11 @@ type Server struct {
 	done     chan struct{}
 	doneOnce sync.Once
 	engine   sync.Mutex // one analysis at a time: renders share caches
-	rend     *render.Renderer
-	schemas  *analysis.Schemas
-	watcher  io.Closer
-	plans    planCache
+	// sess keeps builds, validations and the schema validator for the
+	// life of the server, in the disk cache the hook and check share.
+	sess    *analysis.Session
+	watcher io.Closer
+	plans   planCache
 }
 
 // clientCaps are the client capabilities the server acts on.
@@ -101,9 +100,8 @@ func New(opts Options) *Server {
 		published: map[string]bool{},
 		kick:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
-		rend:      render.New(),
-		schemas:   analysis.NewSchemas(schema.Options{}),
 	}
+	s.sess = analysis.NewSession(analysis.SessionOptions{Cache: s.buildCache()})
 	s.handler = protocol.Handler{
 		Initialize:                      s.initialize,
 		Initialized:                     s.initializedNote,
@@ -172,7 +170,7 @@ func (s *Server) exit() {
 			_ = w.Close()
 		}
 		s.engine.Lock()
-		_ = s.schemas.Close()
+		_ = s.sess.Close()
 		s.engine.Unlock()
 	})
 }

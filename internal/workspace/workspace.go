@@ -194,12 +194,22 @@ func NewResolver(cfg *config.Config, root string, o Options) (*gitsrc.Resolver, 
 		}
 		res.Mirrors[u] = d
 	}
-	if o.CacheHome != "" {
-		res.CacheDir = filepath.Join(o.CacheHome, "gitops-hook")
-	} else if d, err := os.UserCacheDir(); err == nil {
-		res.CacheDir = filepath.Join(d, "gitops-hook")
-	}
+	res.CacheDir = CacheDir(o.CacheHome)
 	return res, nil
+}
+
+// CacheDir is the tool's cache folder: $XDG_CACHE_HOME/gitops-hook
+// (cacheHome is $XDG_CACHE_HOME), else gitops-hook in the user cache
+// folder, else "" (no cache). Clones live in repos/, fetched schemas in
+// schemas/, builds and validations in builds/.
+func CacheDir(cacheHome string) string {
+	if cacheHome != "" {
+		return filepath.Join(cacheHome, "gitops-hook")
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "gitops-hook")
+	}
+	return ""
 }
 
 // FS is the working tree below the root; links out of it are refused.

@@ -380,24 +380,26 @@ func (b *builder) resolve(k *Applied) *Pull {
 	}
 	src := b.c.FindSource(kind, name, ns)
 	if src == nil {
-		if kind == "GitRepository" && name == "flux-system" && !b.c.definesFluxSystem() {
-			// Bootstrapped out of band: flux-system is this repository.
+		if name == "flux-system" && (kind == "GitRepository" || (kind == "OCIRepository" && b.repo.usesFluxOperator())) && !b.c.definesFluxSystem(kind) {
+			// Bootstrapped out of band (flux bootstrap, or a Flux Operator
+			// instance syncing an artifact of this repository): flux-system
+			// is this repository.
 			p.Implicit = true
 			p.View = b.repo.View
 			b.checkPath(p)
 			return p
 		}
-		if fi := b.c.syncedBy(kind, name, ns); fi != nil {
+		if fi, sync := b.syncedBy(kind, name, ns); fi != nil {
 			// The source the Flux Operator creates from a FluxInstance's
 			// spec.sync: this repository when the sync path is here (the
 			// repository is pushed as that artifact), else not followed.
 			p.Implicit = true
-			syncPath, _ := view.Clean(yamlfile.Str(fi.Obj.Node(), "spec", "sync", "path"))
+			syncPath, _ := view.Clean(yamlfile.Str(sync, "path"))
 			if ok, isDir := b.repo.View.Stat(syncPath); kind == "GitRepository" || (ok && isDir) {
 				p.View = b.repo.View
 				b.checkPath(p)
 			} else {
-				p.Skipped = "the " + kind + " of FluxInstance " + fi.Obj.Name + " is not this repository"
+				p.Skipped = "the " + kind + " of " + fi.Kind + " " + fi.Name + " is not this repository"
 			}
 			return p
 		}
@@ -459,28 +461,29 @@ func (b *builder) checkPath(p *Pull) {
 	}
 }
 
-func (c *Cluster) definesFluxSystem() bool {
+func (c *Cluster) definesFluxSystem(kind string) bool {
 	for _, a := range c.Applied {
-		if a.Obj.Kind == "GitRepository" && a.Obj.Name == "flux-system" {
+		if a.Obj.Kind == kind && a.Obj.Name == "flux-system" {
 			return true
 		}
 	}
 	return false
 }
 
-// syncedBy returns the FluxInstance applied to the cluster whose spec.sync
-// makes the source kind/name/ns (named after the instance's namespace
-// unless spec.sync.name says otherwise), or nil.
-func (c *Cluster) syncedBy(kind, name, ns string) *Applied {
-	for _, a := range c.Applied {
-		if a.Obj.Kind != "FluxInstance" || !strings.HasPrefix(a.Obj.APIVersion, "fluxcd.controlplane.io/") {
-			continue
-		}
-		sync := yamlfile.Get(a.Obj.Node(), "spec", "sync")
+// syncedBy returns the Flux Operator instance whose spec.sync makes the
+// source kind/name/ns (named after the instance's namespace unless
+// sync.name says otherwise), with that sync, or nil. The instance is a
+// FluxInstance or the values of the flux-instance Helm chart
+// (values.instance.sync). One applied to the cluster comes first; else one
+// anywhere in the repository that syncs this cluster's own folder, since
+// the instance is often applied only through the source it creates.
+func (b *builder) syncedBy(kind, name, ns string) (*Object, *yaml.Node) {
+	match := func(o *Object, objNS string) *yaml.Node {
+		sync := OperatorSync(o)
 		if sync == nil || yamlfile.Str(sync, "kind") != kind {
-			continue
+			return nil
 		}
-		fiNS := a.Namespace
+		fiNS := objNS
 		if fiNS == "" {
 			fiNS = "flux-system"
 		}
@@ -489,8 +492,39 @@ func (c *Cluster) syncedBy(kind, name, ns string) *Applied {
 			syncName = fiNS
 		}
 		if syncName == name && (ns == "" || ns == fiNS) {
-			return a
+			return sync
 		}
+		return nil
+	}
+	for _, a := range b.c.Applied {
+		if sync := match(a.Obj, a.Namespace); sync != nil {
+			return a.Obj, sync
+		}
+	}
+	for _, o := range b.repo.Objects {
+		objNS := o.Namespace
+		if t := yamlfile.Str(o.Node(), "spec", "targetNamespace"); t != "" && o.Kind == "HelmRelease" {
+			objNS = t
+		}
+		sync := match(o, objNS)
+		if sync == nil {
+			continue
+		}
+		if dir, ok := view.Clean(yamlfile.Str(sync, "path")); ok && dir == b.c.Root {
+			return o, sync
+		}
+	}
+	return nil, nil
+}
+
+// OperatorSync is the spec.sync of a Flux Operator FluxInstance, or the
+// values.instance.sync of a HelmRelease of the flux-instance chart, or nil.
+func OperatorSync(o *Object) *yaml.Node {
+	switch {
+	case o.Kind == "FluxInstance" && strings.HasPrefix(o.APIVersion, "fluxcd.controlplane.io/"):
+		return yamlfile.Get(o.Node(), "spec", "sync")
+	case o.Kind == "HelmRelease" && strings.HasPrefix(o.APIVersion, "helm.toolkit.fluxcd.io/"):
+		return yamlfile.Get(o.Node(), "spec", "values", "instance", "sync")
 	}
 	return nil
 }

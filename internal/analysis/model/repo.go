@@ -9,7 +9,6 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
-	yaml "go.yaml.in/yaml/v3"
 )
 
 // Repo is everything read from the repository being analysed.
@@ -175,13 +174,7 @@ func (r *Repo) ClusterRoots() []ClusterRoot {
 func (r *Repo) operatorSyncPaths() []string {
 	var out []string
 	for _, o := range r.Objects {
-		var sync *yaml.Node
-		switch {
-		case o.Kind == "FluxInstance" && strings.HasPrefix(o.APIVersion, "fluxcd.controlplane.io/"):
-			sync = yamlfile.Get(o.Node(), "spec", "sync")
-		case o.Kind == "HelmRelease" && strings.HasPrefix(o.APIVersion, "helm.toolkit.fluxcd.io/"):
-			sync = yamlfile.Get(o.Node(), "spec", "values", "instance", "sync")
-		}
+		sync := OperatorSync(o)
 		raw := yamlfile.Str(sync, "path")
 		if sync == nil || raw == "" || strings.Contains(raw, "${") {
 			continue
@@ -308,4 +301,51 @@ func (r *Repo) ClusterOf(p string) string {
 	}
 	name, _, _ := strings.Cut(rest, "/")
 	return name
+}
+
+// SuggestRoot finds the folder that Flux's paths are relative to when it
+// is not this repository's root: a GitOps tree kept in a sub-folder and
+// shipped as an OCI artifact or synced from there. A Flux Kustomization
+// whose spec.path does not exist from the root but does from a folder
+// above its own file votes for that folder; the folder with most votes
+// wins, "" when none.
+func (r *Repo) SuggestRoot() string {
+	votes := map[string]int{}
+	for _, o := range r.Objects {
+		if !o.Is("kustomize", "Kustomization") {
+			continue
+		}
+		p, ok := view.Clean(yamlfile.Str(o.Node(), "spec", "path"))
+		if !ok || p == "." || strings.Contains(p, "${") {
+			continue
+		}
+		if exists, _ := r.View.Stat(p); exists {
+			continue
+		}
+		for d := path.Dir(o.File.Path); d != "." && d != "/"; d = path.Dir(d) {
+			if exists, isDir := r.View.Stat(path.Join(d, p)); exists && isDir {
+				votes[d]++
+				break
+			}
+		}
+	}
+	best := ""
+	for d, n := range votes {
+		if n > votes[best] || (n == votes[best] && d < best) {
+			best = d
+		}
+	}
+	return best
+}
+
+// usesFluxOperator reports whether the repository configures the Flux
+// Operator (any fluxcd.controlplane.io object, or the flux-instance chart's
+// values), which creates the flux-system source itself.
+func (r *Repo) usesFluxOperator() bool {
+	for _, o := range r.Objects {
+		if strings.HasPrefix(o.APIVersion, "fluxcd.controlplane.io/") || OperatorSync(o) != nil {
+			return true
+		}
+	}
+	return false
 }

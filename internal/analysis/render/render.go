@@ -6,8 +6,10 @@
 package render
 
 import (
+	"container/list"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
@@ -45,6 +48,12 @@ type Request struct {
 	// a default as written, for when some variables come from sources that
 	// cannot be read (SOPS-encrypted Secrets).
 	KeepUndefined bool
+	// Tree names FS when its content cannot change (a git tree: URL and
+	// commit): a cached build of it is then reused without reading its
+	// input files again. "" for a tree that can change (a working tree, the
+	// index), whose cached builds are reused only while every file they
+	// read is unchanged.
+	Tree string
 }
 
 // Object is one rendered Kubernetes object.
@@ -73,6 +82,9 @@ type Result struct {
 	ErrEntry string
 	// Files lists the FS-relative files the build read.
 	Files []string
+	// Sum identifies the content of a successful result (the hash of its
+	// encoding); zero when the result is not cached (a failure).
+	Sum [32]byte
 }
 
 // FileError is an error about one FS-relative file.
@@ -90,6 +102,9 @@ type Limits struct {
 	MaxFiles     int   // files read per build
 	MaxObjects   int   // objects rendered per build
 	MaxCache     int   // cached results kept
+	// MaxCacheBytes bounds the memory the cached results take (they are
+	// kept encoded, several times smaller than decoded).
+	MaxCacheBytes int64
 	// BuildTimeout bounds one build, its wait for other builds included.
 	// kustomize cannot be interrupted: a build still running then is
 	// abandoned, finishes in the background, and the caller gets an error.
@@ -103,7 +118,7 @@ type Limits struct {
 // DefaultLimits are generous for real repositories and small enough that a
 // hostile one cannot exhaust memory. Real builds take well under a second.
 func DefaultLimits() Limits {
-	return Limits{MaxFileBytes: view.MaxFileSize, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 512,
+	return Limits{MaxFileBytes: view.MaxFileSize, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 20000, MaxCacheBytes: 64 << 20,
 		BuildTimeout: 30 * time.Second, MaxAbandoned: 2}
 }
 
@@ -127,16 +142,67 @@ type Renderer struct {
 	sem         chan struct{} // bounds concurrent builds; a context can abandon the wait
 	gate        gate          // shared by ordinary builds, exclusive for custom OpenAPI
 	limits      Limits
-	mu          sync.Mutex // guards cache, order and abandoned
-	cache       map[[32]byte]*cacheEntry
-	order       [][32]byte // insertion order, for eviction
-	abandoned   int        // builds past their deadline still running
+	mu          sync.Mutex // guards cache, lru, bytes and abandoned
+	cache       map[[32]byte]*list.Element
+	lru         list.List // of *cacheEntry, most recently used first
+	bytes       int64     // estimated size of the cached entries
+	abandoned   int       // builds past their deadline still running
+
+	disk    Store  // nil: no disk cache
+	version string // of the tool, part of every disk key
+
+	stats Stats
 }
 
-type cacheEntry struct {
-	closure []closureEntry
-	result  Result
+// Store is a disk cache shared between processes. An entry may be
+// missing, stale or damaged at any time: what Get returns is checked
+// before use.
+type Store interface {
+	Get(key string) ([]byte, bool)
+	Put(key string, data []byte)
 }
+
+// Stats count how builds were answered.
+type Stats struct {
+	Builds     atomic.Int64 // built
+	MemoryHits atomic.Int64 // from the in-memory cache
+	DiskHits   atomic.Int64 // from the disk cache
+}
+
+// cacheEntry is one cached build: a success as its encoding, a failure
+// as the result itself.
+type cacheEntry struct {
+	key     [32]byte
+	closure []closureEntry
+	blob    []byte // encoded successful result
+	sum     [32]byte
+	failure *Result // a failed build
+	size    int64
+}
+
+// result returns a fresh copy of the cached result.
+func (e *cacheEntry) result() (Result, bool) {
+	if e.failure != nil {
+		return copyResult(*e.failure), true
+	}
+	res, err := decodeResultBytes(e.blob)
+	if err != nil {
+		return Result{}, false
+	}
+	res.Sum = e.sum
+	return res, true
+}
+
+// SetStore makes r read and write builds in a disk cache; version names
+// the tool, so that another version never reads this one's entries.
+func (r *Renderer) SetStore(s Store, version string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.disk, r.version = s, version
+}
+
+// Stats returns the counters of r.
+func (r *Renderer) Stats() *Stats { return &r.stats }
 
 // New returns a Renderer with DefaultLimits.
 func New() *Renderer { return NewWithLimits(DefaultLimits()) }
@@ -149,7 +215,13 @@ func NewWithLimits(l Limits) *Renderer {
 	if l.MaxAbandoned <= 0 {
 		l.MaxAbandoned = 1
 	}
-	return &Renderer{sem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))), limits: l, cache: map[[32]byte]*cacheEntry{}}
+	if l.MaxCache <= 0 {
+		l.MaxCache = DefaultLimits().MaxCache
+	}
+	if l.MaxCacheBytes <= 0 {
+		l.MaxCacheBytes = DefaultLimits().MaxCacheBytes
+	}
+	return &Renderer{sem: make(chan struct{}, max(1, runtime.GOMAXPROCS(0))), limits: l, cache: map[[32]byte]*list.Element{}}
 }
 
 // flight is one build running in its goroutine.
@@ -177,14 +249,13 @@ func (r *Renderer) Render(ctx context.Context, req Request) Result {
 		<-r.sem
 		return Result{Err: err}
 	}
+	if res, ok := r.recall(req, key); ok {
+		<-r.sem
+		return res
+	}
 	r.mu.Lock()
-	e, ok := r.cache[key]
 	stuck := r.abandoned
 	r.mu.Unlock()
-	if ok && stillValid(req.FS, e.closure, r.limits) {
-		<-r.sem
-		return copyResult(e.result)
-	}
 	if stuck >= r.limits.MaxAbandoned {
 		<-r.sem
 		return Result{Err: fmt.Errorf("not built: %d earlier builds took longer than %s and are still running", stuck, seconds(r.limits.BuildTimeout))}
@@ -197,7 +268,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) Result {
 	select {
 	case <-f.done:
 		<-r.sem
-		return copyResult(f.res)
+		return f.res
 	case <-bctx.Done():
 	}
 	f.mu.Lock()
@@ -205,7 +276,7 @@ func (r *Renderer) Render(ctx context.Context, req Request) Result {
 	case <-f.done: // finished as the deadline passed
 		f.mu.Unlock()
 		<-r.sem
-		return copyResult(f.res)
+		return f.res
 	default:
 	}
 	f.abandoned, f.timedOut, f.counted = true, ctx.Err() == nil, f.building
@@ -246,6 +317,7 @@ func seconds(d time.Duration) string {
 func (r *Renderer) run(ctx context.Context, req Request, key [32]byte, f *flight) {
 	var res Result
 	var closure []closureEntry
+	var e *cacheEntry // a success, encoded
 	store := false
 	defer func() {
 		if p := recover(); p != nil {
@@ -266,9 +338,14 @@ func (r *Renderer) run(ctx context.Context, req Request, key [32]byte, f *flight
 			return
 		}
 		if f.timedOut {
-			res = timeoutResult(req, true, r.limits.BuildTimeout)
+			res, e = timeoutResult(req, true, r.limits.BuildTimeout), nil
 		}
-		r.store(key, &cacheEntry{closure: closure, result: res})
+		if e != nil {
+			r.store(e)
+			return
+		}
+		failure := copyResult(res)
+		r.store(&cacheEntry{key: key, closure: closure, failure: &failure, size: int64(256 + len(closure)*64)})
 	}()
 	// building reports whether the build may start, and says so.
 	building := func(on bool) bool {
@@ -315,18 +392,87 @@ func (r *Renderer) run(ctx context.Context, req Request, key [32]byte, f *flight
 			res, closure, _ = r.build(req, true)
 		}()
 	}
+	r.stats.Builds.Add(1)
 	store = true
+	if blob, ok := encodeResult(res); ok {
+		e = &cacheEntry{key: key, closure: closure, blob: blob, sum: sha256.Sum256(blob)}
+		e.size = int64(len(blob) + len(closure)*64 + 128)
+		res.Sum = e.sum
+		r.mu.Lock()
+		disk, version := r.disk, r.version
+		r.mu.Unlock()
+		if disk != nil {
+			disk.Put(diskKey(version, key), encodeEntry(closure, blob))
+		}
+	}
 }
 
-func (r *Renderer) store(key [32]byte, e *cacheEntry) {
-	if _, ok := r.cache[key]; !ok {
-		r.order = append(r.order, key)
+// store caches e; r.mu is held.
+func (r *Renderer) store(e *cacheEntry) {
+	if el, ok := r.cache[e.key]; ok {
+		r.bytes -= el.Value.(*cacheEntry).size
+		r.lru.Remove(el)
 	}
-	r.cache[key] = e
-	for len(r.order) > r.limits.MaxCache && len(r.order) > 0 {
-		delete(r.cache, r.order[0])
-		r.order = r.order[1:]
+	r.cache[e.key] = r.lru.PushFront(e)
+	r.bytes += e.size
+	for r.lru.Len() > 1 && (r.lru.Len() > r.limits.MaxCache || r.bytes > r.limits.MaxCacheBytes) {
+		last := r.lru.Back()
+		old := last.Value.(*cacheEntry)
+		r.lru.Remove(last)
+		delete(r.cache, old.key)
+		r.bytes -= old.size
 	}
+}
+
+// recall returns the cached result of req: from memory, else from the
+// disk cache, provided the files it read are unchanged (or its tree is
+// one that cannot change).
+func (r *Renderer) recall(req Request, key [32]byte) (Result, bool) {
+	r.mu.Lock()
+	el, ok := r.cache[key]
+	var e *cacheEntry
+	if ok {
+		e = el.Value.(*cacheEntry)
+		r.lru.MoveToFront(el)
+	}
+	disk, version := r.disk, r.version
+	r.mu.Unlock()
+	if e != nil && (req.Tree != "" || stillValid(req.FS, e.closure, r.limits)) {
+		if res, ok := e.result(); ok {
+			r.stats.MemoryHits.Add(1)
+			return res, true
+		}
+	}
+	if disk == nil {
+		return Result{}, false
+	}
+	data, ok := disk.Get(diskKey(version, key))
+	if !ok {
+		return Result{}, false
+	}
+	closure, blob, err := splitEntry(data)
+	if err != nil || (req.Tree == "" && !stillValid(req.FS, closure, r.limits)) {
+		return Result{}, false
+	}
+	res, err := decodeResultBytes(blob)
+	if err != nil {
+		return Result{}, false
+	}
+	e = &cacheEntry{key: key, closure: closure, blob: blob, sum: sha256.Sum256(blob), size: int64(len(blob) + len(closure)*64 + 128)}
+	res.Sum = e.sum
+	r.mu.Lock()
+	r.store(e)
+	r.mu.Unlock()
+	r.stats.DiskHits.Add(1)
+	return res, true
+}
+
+// diskKey names a build in the disk cache.
+func diskKey(version string, key [32]byte) string {
+	h := sha256.New()
+	h.Write([]byte("render\x00" + version + "\x00"))
+	h.Write(key[:])
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // requestKey hashes everything in req except the FS, whose relevant content

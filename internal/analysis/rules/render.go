@@ -99,7 +99,12 @@ func checkRender(c *Pass) {
 		err error
 	}
 	var items []*item
+	recalled := map[*renderJob][]schema.Outcome{} // validated before: same objects, same schemas
 	for _, j := range unique {
+		if outs, ok := v.Recall(j.res.Sum, len(j.res.Objects)); ok {
+			recalled[j] = outs
+			continue
+		}
 		for i := range j.res.Objects {
 			items = append(items, &item{j: j, o: &j.res.Objects[i]})
 		}
@@ -126,12 +131,35 @@ func checkRender(c *Pass) {
 		it.vs, it.mis, it.err = v.Validate(it.o.Doc)
 	})
 	skipped := map[*renderJob]int{}
-	for _, it := range items {
-		switch {
-		case it.err == nil:
-			r.report1(it.j, it.o, it.vs, it.mis)
-		case errors.Is(it.err, context.DeadlineExceeded) && c.context().Err() == nil:
-			skipped[it.j]++
+	k := 0
+	for _, j := range unique {
+		if outs, ok := recalled[j]; ok {
+			for i := range j.res.Objects {
+				if _, ok := j.res.Objects[i].Doc["sops"].(map[string]any); ok {
+					delete(j.res.Objects[i].Doc, "sops") // as validation does
+				}
+				r.report1(j, &j.res.Objects[i], outs[i].Violations, outs[i].Missing)
+			}
+			continue
+		}
+		outs := make([]schema.Outcome, 0, len(j.res.Objects))
+		complete := true
+		for range j.res.Objects {
+			it := items[k]
+			k++
+			outs = append(outs, schema.Outcome{Violations: it.vs, Missing: it.mis})
+			switch {
+			case it.err == nil:
+				r.report1(it.j, it.o, it.vs, it.mis)
+			case errors.Is(it.err, context.DeadlineExceeded) && c.context().Err() == nil:
+				skipped[it.j]++
+				complete = false
+			default:
+				complete = false
+			}
+		}
+		if complete {
+			v.Remember(j.res.Sum, outs)
 		}
 	}
 	for _, j := range unique {

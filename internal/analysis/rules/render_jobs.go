@@ -139,6 +139,7 @@ func (r *renderRun) request(cl *model.Cluster, p *model.Pull) (render.Request, b
 	spec := yamlfile.Get(k, "spec")
 	req := render.Request{
 		FS:                p.View.CachedFS(),
+		Tree:              p.View.Tree,
 		Path:              p.Path,
 		TargetNamespace:   yamlfile.Str(spec, "targetNamespace"),
 		NamePrefix:        yamlfile.Str(spec, "namePrefix"),

@@ -43,8 +43,37 @@ func fluxSchemas() (map[gvk]map[string]any, error) {
 	out := map[gvk]map[string]any{}
 	for _, c := range e.CRDs {
 		for _, v := range c.Versions {
+			openEnums(c.Kind, v.Schema)
 			out[gvk{c.Group, v.Name, c.Kind}] = v.Schema
 		}
 	}
 	return out, nil
+}
+
+// extendedEnums are the enums that clusters routinely widen by patching
+// the CRDs: the Flux Operator adds FluxInstance and ResourceSet to the
+// event source kinds of Alerts and Receivers, and Flux documents the same
+// patch for third-party controllers (tofu-controller's Terraform). Holding
+// a repository to the stock list would block good commits, so these enums
+// are not checked; a repository that commits its CRDs is still held to them.
+var extendedEnums = map[string][]string{
+	"Alert":    {"properties", "spec", "properties", "eventSources", "items", "properties", "kind"},
+	"Receiver": {"properties", "spec", "properties", "resources", "items", "properties", "kind"},
+}
+
+// openEnums drops the extended enums of kind's schema.
+func openEnums(kind string, s map[string]any) {
+	p, ok := extendedEnums[kind]
+	if !ok {
+		return
+	}
+	n := s
+	for _, k := range p {
+		next, ok := n[k].(map[string]any)
+		if !ok {
+			return
+		}
+		n = next
+	}
+	delete(n, "enum")
 }

@@ -10,6 +10,7 @@ package schema
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -66,6 +67,14 @@ type Validator struct {
 	entries map[gvk]*entry            // compiled (or looked up) schemas
 	cel     map[gvk][]celRule
 	cats    []Catalog
+
+	crds     [][]byte
+	loadOnce sync.Once // the schemas are read on first use: a run whose
+	loadErr  error     // outcomes are all recalled reads none
+
+	memo   map[[32]byte][]Outcome // Recall: outcomes by object set
+	memoID string
+	store  Store
 }
 
 // entry is one kind's schema: nil when no schema is known.
@@ -85,10 +94,7 @@ func New(crds [][]byte, opts Options) (*Validator, error) {
 			return nil, fmt.Errorf("schema location %s: downloading schemas is disabled (offline)", loc)
 		}
 	}
-	v := &Validator{cats: opts.Catalogs, entries: map[gvk]*entry{}}
-	if err := v.loadSchemas(crds); err != nil {
-		return nil, err
-	}
+	v := &Validator{cats: opts.Catalogs, entries: map[gvk]*entry{}, crds: crds}
 	if len(opts.SchemaLocations) > 0 {
 		kc, err := validator.New(slices.Clone(opts.SchemaLocations), validator.Opts{Strict: true, IgnoreMissingSchemas: true})
 		if err != nil {
@@ -117,12 +123,27 @@ func builtins() (map[string]any, map[gvk]string, error) {
 	return builtin.defs, builtin.kinds, builtin.err
 }
 
+// load reads the schemas on first use. CRDs that do not decode (reported
+// as yaml/syntax) are left out rather than validating nothing.
+func (v *Validator) load() error {
+	v.loadOnce.Do(func() {
+		if _, _, err := builtins(); err != nil {
+			v.loadErr = err
+			return
+		}
+		if err := v.loadSchemas(v.crds); err != nil && len(v.crds) > 0 {
+			v.loadErr = v.loadSchemas(nil)
+		} else {
+			v.loadErr = err
+		}
+		v.crds = nil
+	})
+	return v.loadErr
+}
+
 // loadSchemas keeps the CRD and Flux schemas in memory (compiled on first
 // use); the built-in ones are shared by the process.
 func (v *Validator) loadSchemas(crds [][]byte) error {
-	if _, _, err := builtins(); err != nil {
-		return err
-	}
 	custom, err := fluxSchemas()
 	if err != nil {
 		return err
@@ -310,6 +331,9 @@ func (v *Validator) Validate(obj map[string]any) (violations []Violation, missin
 	apiVersion, ok := obj["apiVersion"].(string)
 	if !ok {
 		return nil, false, errors.New("error while parsing: missing 'apiVersion' key")
+	}
+	if err := v.load(); err != nil {
+		return nil, false, err
 	}
 	doc, err := jsonValue(obj)
 	if err != nil {
@@ -525,4 +549,98 @@ func validateDuration(v any) error {
 		}
 	}
 	return nil
+}
+
+// Outcome is the validation of one object.
+type Outcome struct {
+	Violations []Violation `json:"v,omitempty"`
+	Missing    bool        `json:"m,omitempty"`
+}
+
+// Store is a disk cache shared between processes; what Get returns is
+// checked before use.
+type Store interface {
+	Get(key string) ([]byte, bool)
+	Put(key string, data []byte)
+}
+
+// memoLimit bounds the outcomes a validator remembers in memory.
+const memoLimit = 50000
+
+// SetMemo names the schemas v validates with (id: the same id must mean
+// the same schemas) and gives it a disk cache (nil: memory only), so that
+// Recall answers for a set of objects validated before, in this process
+// or an earlier one.
+func (v *Validator) SetMemo(id string, store Store) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.memoID, v.store = id, store
+}
+
+// Recall returns the outcomes remembered for the n objects whose content
+// hashes to sum.
+func (v *Validator) Recall(sum [32]byte, n int) ([]Outcome, bool) {
+	if sum == ([32]byte{}) {
+		return nil, false
+	}
+	v.mu.Lock()
+	outs, ok := v.memo[sum]
+	id, store := v.memoID, v.store
+	v.mu.Unlock()
+	if ok {
+		return outs, len(outs) == n
+	}
+	if store == nil || id == "" {
+		return nil, false
+	}
+	data, ok := store.Get(memoKey(id, sum))
+	if !ok {
+		return nil, false
+	}
+	var e memoEntry
+	if json.Unmarshal(data, &e) != nil || e.Sum != hex.EncodeToString(sum[:]) || len(e.Outcomes) != n {
+		return nil, false
+	}
+	v.remember(sum, e.Outcomes)
+	return e.Outcomes, true
+}
+
+// Remember records the outcomes of the objects whose content hashes to
+// sum.
+func (v *Validator) Remember(sum [32]byte, outs []Outcome) {
+	if sum == ([32]byte{}) {
+		return
+	}
+	v.remember(sum, outs)
+	v.mu.Lock()
+	id, store := v.memoID, v.store
+	v.mu.Unlock()
+	if store == nil || id == "" {
+		return
+	}
+	if data, err := json.Marshal(memoEntry{Sum: hex.EncodeToString(sum[:]), Outcomes: outs}); err == nil {
+		store.Put(memoKey(id, sum), data)
+	}
+}
+
+func (v *Validator) remember(sum [32]byte, outs []Outcome) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.memo == nil || len(v.memo) >= memoLimit {
+		v.memo = map[[32]byte][]Outcome{}
+	}
+	v.memo[sum] = outs
+}
+
+// memoEntry is a disk cache entry: the outcomes and what they are of.
+type memoEntry struct {
+	Sum      string    `json:"sum"`
+	Outcomes []Outcome `json:"outcomes"`
+}
+
+func memoKey(id string, sum [32]byte) string {
+	h := sha256.New()
+	h.Write([]byte("validate\x00" + id + "\x00"))
+	h.Write(sum[:])
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -330,3 +330,27 @@ func TestValidatorWritesNothing(t *testing.T) {
 		t.Fatalf("validation wrote %d entries to the temporary folder, first %s", len(ents), ents[0].Name())
 	}
 }
+
+// TestExtendedEventSourceKinds: clusters widen the event source kinds of
+// Alerts and Receivers (the Flux Operator adds FluxInstance), so those are
+// not held to the stock enum; the Alert's other enums still are.
+func TestExtendedEventSourceKinds(t *testing.T) {
+	v := newValidator(t)
+	alert := func(severity, kind string) map[string]any {
+		return map[string]any{"apiVersion": "notification.toolkit.fluxcd.io/v1beta3", "kind": "Alert",
+			"metadata": map[string]any{"name": "a"}, "spec": map[string]any{
+				"providerRef":   map[string]any{"name": "slack"},
+				"eventSeverity": severity,
+				"eventSources":  []any{map[string]any{"kind": kind, "name": "*"}},
+			}}
+	}
+	check(t, v, alert("error", "FluxInstance"), false)
+	check(t, v, alert("error", "Kustomization"), false)
+	check(t, v, alert("warning", "FluxInstance"), false, want{Invalid, "/spec/eventSeverity"})
+	receiver := map[string]any{"apiVersion": "notification.toolkit.fluxcd.io/v1", "kind": "Receiver",
+		"metadata": map[string]any{"name": "r"}, "spec": map[string]any{
+			"type": "github", "secretRef": map[string]any{"name": "token"},
+			"resources": []any{map[string]any{"kind": "ResourceSet", "name": "apps"}},
+		}}
+	check(t, v, receiver, false)
+}

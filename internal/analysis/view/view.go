@@ -37,6 +37,9 @@ const (
 type View struct {
 	FS    fs.FS
 	Label string // how findings name this view: "" for the repository itself
+	// Tree names the content when it cannot change (a git tree: URL and
+	// commit), "" otherwise; caches key on it.
+	Tree string
 
 	mu     sync.Mutex
 	yamls  map[string]*yamlfile.File
@@ -171,6 +174,24 @@ func IsYAML(name string) bool {
 // cluster applies.
 var archiveFolders = map[string]bool{"archive": true, "_archive": true, "archived": true, "_archived": true, "attic": true}
 
+// skippedDir reports whether Walk skips a folder of that name.
+func skippedDir(name string) bool {
+	return strings.HasPrefix(name, ".") || archiveFolders[strings.ToLower(name)]
+}
+
+// InSkippedFolder reports whether a slash-separated path lies below a
+// folder that Walk skips (a dot-folder or an archive folder), so that the
+// analysis never reads it.
+func InSkippedFolder(p string) bool {
+	dirs := strings.Split(p, "/")
+	for _, d := range dirs[:len(dirs)-1] {
+		if d != "." && d != ".." && skippedDir(d) {
+			return true
+		}
+	}
+	return false
+}
+
 // Listing is the result of walking a whole view.
 type Listing struct {
 	Files []string // regular files, sorted
@@ -206,7 +227,7 @@ func (v *View) Walk(ctx context.Context, skip func(p string, dir bool) bool) Lis
 		if d.IsDir() {
 			// Dot-folders hold tooling (.github, .vscode), and archive
 			// folders retired manifests: neither is what a cluster applies.
-			if strings.HasPrefix(name, ".") || archiveFolders[strings.ToLower(name)] || (skip != nil && skip(p, true)) {
+			if skippedDir(name) || (skip != nil && skip(p, true)) {
 				return fs.SkipDir
 			}
 			l.Dirs[p] = true
