@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
@@ -36,10 +35,8 @@ func checkRender(c *Pass) {
 	if c.cancelled() {
 		return
 	}
-	r := &renderRun{c: c, byFile: map[string][]*model.Object{}, seenDiag: map[string]bool{}, kindDone: map[string]bool{}}
-	for _, o := range c.Repo.Objects {
-		r.byFile[o.File.Path] = append(r.byFile[o.File.Path], o)
-	}
+	r := &renderRun{c: c, sm: NewSourceMap(c.Repo), seenDiag: map[string]bool{}, kindDone: map[string]bool{}}
+	r.byFile = r.sm.byFile
 	for _, d := range c.Findings() {
 		r.seenDiag[fmt.Sprintf("%s\x00%d", d.File, d.Range.Start.Line)] = true
 	}

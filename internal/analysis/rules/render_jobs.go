@@ -36,6 +36,7 @@ type renderJob struct {
 // renderRun holds what one pass of checkRender shares.
 type renderRun struct {
 	c            *Pass
+	sm           *SourceMap
 	byFile       map[string][]*model.Object // repository objects by file
 	seenDiag     map[string]bool            // "file\x00line" of the findings of the checks rendering requires
 	rootCauses   map[string]bool            // files with a finding of rootCauseRules
@@ -123,6 +124,9 @@ func (r *renderRun) jobs() []*renderJob {
 	}
 	return out
 }
+
+// build names the job's build for the source map.
+func (j *renderJob) build() Build { return Build{Cluster: j.cl, Pull: j.p, View: j.v} }
 
 func jobKey(j *renderJob) string {
 	fsys := j.req.FS
