@@ -30,12 +30,11 @@ import (
 
 // Options say what to analyse and how.
 type Options struct {
-	FS       fs.FS          // the repository view
-	Config   *config.Config // nil: read .gitops.yaml from FS, else defaults
-	Origin   string         // URL of the repository's origin remote, if known
-	Sources  *gitsrc.Resolver
-	Rules    []string // when set, only these rule IDs are reported
-	MaxFiles int      // 0: no limit
+	FS      fs.FS          // the repository view
+	Config  *config.Config // nil: read .gitops.yaml from FS, else defaults
+	Origin  string         // URL of the repository's origin remote, if known
+	Sources *gitsrc.Resolver
+	Rules   []string // when set, only these rule IDs are reported
 	// Renderer builds Flux Kustomizations; share one across runs so its
 	// cache survives. nil: a new one for this call.
 	Renderer *render.Renderer
@@ -117,7 +116,9 @@ func LoadConfig(fsys fs.FS) (*config.Config, error) {
 }
 
 // Analyze runs every check over the repository view. Panics in a check
-// become an error rather than killing the caller.
+// become an error rather than killing the caller. When ctx ends, every
+// stage (listing, parsing, resolving sources, building clusters, each
+// check) stops, and Analyze returns ctx's error.
 func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	if opts.FS == nil {
 		return nil, ErrNoFS
@@ -134,6 +135,9 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 		}
 	}
 	snap := Load(ctx, opts, cfg)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	rend, schemas := opts.Renderer, opts.Schemas
 	if rend == nil {
 		rend = render.New()
@@ -154,6 +158,9 @@ func Analyze(ctx context.Context, opts Options) (res *Result, err error) {
 	}
 	rules.StartRender(rc)
 	rules.Run(rc)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var all []diag.Diagnostic
 	all = append(all, snap.Repo.Listing.Diags...)
 	for p, rerr := range snap.Repo.ReadErrors() {
@@ -185,7 +192,7 @@ func readErrorDiag(p string, err error) diag.Diagnostic {
 // Load builds the model: the repository, its clusters and their sources.
 func Load(ctx context.Context, opts Options, cfg *config.Config) *Snapshot {
 	v := view.New(opts.FS, "")
-	repo := model.LoadRepo(v, func(p string, dir bool) bool { return cfg.Ignored(p) })
+	repo := model.LoadRepo(ctx, v, func(p string, dir bool) bool { return cfg.Ignored(p) })
 	src := &sources{origin: opts.Origin, self: repo.SelfSources(), res: opts.Sources, views: map[string]*view.View{}, states: map[*model.Object]*rules.SourceState{}}
 	if src.res == nil {
 		src.res = &gitsrc.Resolver{Offline: true}
@@ -198,7 +205,7 @@ func Load(ctx context.Context, opts Options, cfg *config.Config) *Snapshot {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			clusters[i] = model.BuildCluster(repo, root.Name, root.Dir, &resolver{ctx: ctx, src: src})
+			clusters[i] = model.BuildCluster(ctx, repo, root.Name, root.Dir, &resolver{src: src})
 		}()
 	}
 	wg.Wait()
@@ -343,7 +350,6 @@ func (s *sources) State(ctx context.Context, o *model.Object) *rules.SourceState
 }
 
 type resolver struct {
-	ctx context.Context
 	src *sources
 }
 
@@ -351,8 +357,8 @@ func (r *resolver) IsThisRepo(a *model.Applied) bool { return r.src.thisRepo(a.O
 
 // External opens the tree a GitRepository pins, as a view shared by every
 // cluster that pins the same commit.
-func (r *resolver) External(a *model.Applied) (*view.View, string, error) {
-	st := r.src.State(r.ctx, a.Obj)
+func (r *resolver) External(ctx context.Context, a *model.Applied) (*view.View, string, error) {
+	st := r.src.State(ctx, a.Obj)
 	if st.Repo == nil {
 		return nil, "", st.OpenErr
 	}

@@ -40,13 +40,17 @@ func (s *Scope) Includes(cluster string) bool {
 	return i < len(s.Clusters) && s.Clusters[i] == cluster
 }
 
-// Relevant reports whether a changed path can matter to the analysis: a
-// YAML or kustomization file, the configuration, anything under
-// applications/ or clusters/, or a file in a folder (or below one) that
-// holds a kustomization in fsys (a generator's input). fsys may be nil.
+// Relevant reports whether a changed path can matter to the analysis:
+// outside the folders the analysis never reads (dot-folders, archive
+// folders), a YAML or kustomization file, the configuration, anything
+// under applications/ or clusters/, or a file in a folder (or below one)
+// that holds a kustomization in fsys (a generator's input). fsys may be
+// nil.
 func Relevant(fsys fs.FS, p string) bool {
 	base := path.Base(p)
 	switch {
+	case view.InSkippedFolder(p):
+		return false // .github/, archive/: never read by the analysis
 	case view.IsYAML(p), base == "Kustomization", p == config.FileName, base == ".sops.yaml":
 		return true
 	case strings.HasPrefix(p, "applications/"), strings.HasPrefix(p, "clusters/"):
@@ -73,6 +77,8 @@ func Relevant(fsys fs.FS, p string) bool {
 //   - a path a cluster's model read (its Flux Kustomizations, sources,
 //     kustomizations, generator inputs, this repository's base) affects
 //     that cluster;
+//   - a YAML file that exists and no cluster reads affects no cluster (its
+//     own findings are kept);
 //   - any other path that Relevant accepts affects every cluster: nothing
 //     says which cluster it breaks, so none is trusted to be untouched.
 //
@@ -97,7 +103,7 @@ func ScopeOf(snap *Snapshot, changed []string) *Scope {
 			continue
 		}
 		s.Changed = append(s.Changed, p)
-		if p == config.FileName || !reached {
+		if p == config.FileName || (!reached && !unreachedFile(repo, p)) {
 			s.All = true
 		}
 	}
@@ -127,6 +133,20 @@ func ScopeOf(snap *Snapshot, changed []string) *Scope {
 		}
 	}
 	return s
+}
+
+// unreachedFile reports whether p is a YAML file present in the
+// repository that no cluster reads (a CI workflow, an example, a file
+// nothing lists yet): it cannot change what a cluster applies, and the
+// findings located in it are kept as those of any changed file. A path
+// that is gone (deleted, the old side of a rename) or that configures the
+// whole repository (.sops.yaml) may have mattered to any cluster.
+func unreachedFile(repo *model.Repo, p string) bool {
+	if !view.IsYAML(p) || path.Base(p) == ".sops.yaml" || model.IsKustomizationFile(p) {
+		return false
+	}
+	ok, isDir := repo.View.Stat(p)
+	return ok && !isDir
 }
 
 func underRoot(c *model.Cluster, p string) bool {

@@ -106,3 +106,20 @@ func TestRelevant(t *testing.T) {
 		}
 	}
 }
+
+// TestRelevantSkipsUnreadFolders: a change under a folder the analysis
+// never reads (.github, archive) is no GitOps change.
+func TestRelevantSkipsUnreadFolders(t *testing.T) {
+	for p, want := range map[string]bool{
+		".github/workflows/ci.yaml":           false,
+		"kubernetes/archive/old/app.yaml":     false,
+		"apps/.hidden/x.yaml":                 false,
+		".gitops.yaml":                        true,
+		".sops.yaml":                          true,
+		"kubernetes/apps/web/helmrelease.yml": true,
+	} {
+		if got := Relevant(nil, p); got != want {
+			t.Errorf("Relevant(%q) = %v, want %v", p, got, want)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
@@ -343,9 +343,15 @@ including a PATH with no GitOps layout to analyse.`,
 		return fail(err)
 	}
 	if len(result.Clusters) == 0 {
+		hint := "point check at the root of a GitOps repository"
+		if result.Model != nil && result.Model.Repo != nil {
+			if d := result.Model.Repo.SuggestRoot(); d != "" {
+				hint = fmt.Sprintf("the Flux paths here are relative to %s/ (an artifact built from that folder?): put a .gitops.yaml there to make it the root, then run gitops-hook check %s",
+					d, filepath.Join(ws.Root, filepath.FromSlash(d)))
+			}
+		}
 		return fail(fmt.Errorf("nothing to analyse in %s: no cluster found (looked for applications/overlays/<cluster>/, "+
-			"clusters/<name>/ with a flux-system/ folder, and Flux Kustomizations applying their own folder); "+
-			"point check at the root of a GitOps repository", ws.Root))
+			"clusters/<name>/ with a flux-system/ folder, and Flux Kustomizations applying their own folder); %s", ws.Root, hint))
 	}
 	if err := ws.Config.CheckEnvironments(result.Clusters); err != nil {
 		return fail(err)

@@ -5,13 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/cli"
 	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
 )
@@ -223,6 +223,31 @@ func TestNothingToAnalyse(t *testing.T) {
 	code, out, errOut := run(t, dir, "check", dir)
 	if code != cli.ExitUsage || !strings.Contains(errOut, "nothing to analyse in "+dir) || !strings.Contains(errOut, "applications/overlays/<cluster>/") || out != "" {
 		t.Errorf("exit %d, out %q, stderr %q", code, out, errOut)
+	}
+}
+
+// TestNothingToAnalyseSuggestsRoot: a GitOps tree kept in a sub-folder
+// and shipped as an artifact built from it (Flux paths relative to
+// kubernetes/) gets the folder to make the root.
+func TestNothingToAnalyseSuggestsRoot(t *testing.T) {
+	dir := t.TempDir()
+	write := func(p, s string) {
+		t.Helper()
+		p = filepath.Join(dir, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("kubernetes/flux/cluster/ks.yaml", "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\n"+
+		"spec:\n  interval: 1h\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: OCIRepository\n    name: flux-system\n")
+	write("kubernetes/apps/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n")
+	code, _, errOut := run(t, dir, "check", dir)
+	want := "the Flux paths here are relative to kubernetes/"
+	if code != cli.ExitUsage || !strings.Contains(errOut, want) || !strings.Contains(errOut, "put a .gitops.yaml there") {
+		t.Errorf("exit %d, stderr %q, want it to say %q", code, errOut, want)
 	}
 }
 

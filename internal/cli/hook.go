@@ -121,7 +121,7 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 		return fail("%v", err)
 	}
 	var all []diag.Diagnostic
-	files := 0
+	files, inherited := 0, 0
 	scope := &analysis.Scope{}
 	sess := c.session(env, top, nil)
 	defer sess.Close()
@@ -148,8 +148,13 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 			if root != "." {
 				where = root + "/"
 			}
-			fmt.Fprintf(env.Stderr, "gitops-hook: no cluster found from %s (looked for applications/overlays/<cluster>/, clusters/<name>/flux-system); "+
-				"if the GitOps tree sits in a sub-folder, put a .gitops.yaml there to make it the root\n", where)
+			hint := "if the GitOps tree sits in a sub-folder, put a .gitops.yaml there to make it the root"
+			if result.Model != nil && result.Model.Repo != nil {
+				if d := result.Model.Repo.SuggestRoot(); d != "" {
+					hint = fmt.Sprintf("the Flux paths here are relative to %s/: put a .gitops.yaml there to make it the root", path.Join(root, d))
+				}
+			}
+			fmt.Fprintf(env.Stderr, "gitops-hook: no cluster found from %s (looked for applications/overlays/<cluster>/, clusters/<name>/flux-system); %s\n", where, hint)
 		}
 		if *fix {
 			guard := func(p string) error {
@@ -179,12 +184,23 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 				fmt.Fprintf(env.Stderr, "gitops-hook: applied %d fix%s to the working tree; review them, \"git add\" the files and commit again\n", len(out.Applied), pluralES(len(out.Applied)))
 			}
 		}
+		kept, dropped := dropInherited(ctx, sess, top, root, opts, result.Diagnostics)
+		result.Diagnostics = kept
+		inherited += dropped
 		files += result.Files
 		scope.All = scope.All || result.Scope.All
 		scope.Clusters = append(scope.Clusters, result.Scope.Clusters...)
 		for _, d := range result.Diagnostics {
 			all = append(all, prefixed(root, d))
 		}
+	}
+	if inherited > 0 && c.format == "text" {
+		verb := "were"
+		if inherited == 1 {
+			verb = "was"
+		}
+		fmt.Fprintf(env.Stderr, "gitops-hook: %d error%s or warning%s outside the changed files %s already there at HEAD and did not block this commit; \"gitops-hook check\" lists them\n",
+			inherited, plural(inherited), plural(inherited), verb)
 	}
 	opts := report.Options{Color: c.color(env), Summary: hookSummary(all, scope, total)}
 	if !c.verbose {

@@ -45,6 +45,7 @@ type testClient struct {
 	refuseEdits bool
 	served      chan error
 	stopping    bool // the test is over and the pipe closing
+	srv         *Server
 }
 
 type publishedDiags struct {
@@ -121,6 +122,7 @@ func startServer(t testing.TB, opts Options) *testClient {
 	c := &testClient{t: t, conn: b, w: bufio.NewWriter(b), pending: map[int]chan rpcMessage{}, diags: map[string]publishedDiags{},
 		versions: map[string]int32{}, texts: map[string]string{}, served: make(chan error, 1)}
 	c.cond = sync.NewCond(&c.mu)
+	c.srv = s
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() { c.served <- s.Serve(ctx, a) }()
 	go c.read()

@@ -19,44 +19,27 @@ func TestEmacsEglot(t *testing.T) {
 	if err != nil {
 		t.Skip("emacs not installed")
 	}
-	if testing.Short() {
-		t.Skip("builds the binary and starts an editor")
-	}
 	probe := exec.Command(emacs, "--batch", "--eval", "(progn (require 'package) (package-initialize) (require 'eglot) (require 'yaml-mode))")
 	if out, err := probe.CombinedOutput(); err != nil {
 		t.Skipf("emacs without eglot or yaml-mode (Debian: elpa-eglot elpa-yaml-mode): %v\n%s", err, out)
 	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "gitops-lsp")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/gitops-lsp").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	root, init := copyDemo(t)
-	var url, mirror string
-	for u, m := range init["mirrors"].(map[string]string) {
-		url, mirror = u, m
-	}
+	e := newEditorRun(t)
 	script, _ := filepath.Abs(filepath.Join("testdata", "emacs-fix.el"))
-	result := filepath.Join(tmp, "result")
-	logFile := filepath.Join(tmp, "lsp.log")
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, emacs, "--batch", "-l", script)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(),
-		"GITOPS_ROOT="+root, "GITOPS_LSP="+bin, "GITOPS_LOG="+logFile, "GITOPS_RESULT="+result,
-		"GITOPS_BASE_URL="+url, "GITOPS_MIRROR="+mirror, "HOME="+tmp,
-		"XDG_CACHE_HOME="+filepath.Join(tmp, "cache"))
+	cmd.Dir = e.root
+	cmd.Env = e.env()
 	out, err := cmd.CombinedOutput()
-	res, _ := os.ReadFile(result)
-	logData, _ := os.ReadFile(logFile)
+	res, _ := os.ReadFile(e.result)
+	logData, _ := os.ReadFile(e.log)
 	if err != nil || !strings.Contains(string(res), "fixed") {
 		t.Fatalf("emacs: %v\noutput: %s\nresult:\n%s\nserver log:\n%s", err, out, res, logData)
 	}
 	if !strings.Contains(string(res), "action Rename to envoy-gateway-api-values-override") {
 		t.Errorf("result:\n%s", res)
 	}
-	k, _ := os.ReadFile(filepath.Join(root, "applications/overlays/staging-cluster/services/gateway-api/kustomization.yaml"))
+	k, _ := os.ReadFile(filepath.Join(e.root, "applications/overlays/staging-cluster/services/gateway-api/kustomization.yaml"))
 	if !strings.Contains(string(k), "envoy-gateway-api-values-override") {
 		t.Errorf("the fix was not saved:\n%s", k)
 	}

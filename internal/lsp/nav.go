@@ -3,16 +3,12 @@ package lsp
 import (
 	"context"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io/fs"
 	"path"
 	"sort"
 	"strings"
 
-	"github.com/tliron/glsp"
-	protocol "github.com/tliron/glsp/protocol_3_16"
-	yaml "go.yaml.in/yaml/v3"
-
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
@@ -20,6 +16,9 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
+	"github.com/tliron/glsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // cursor is what a position points at: the YAML document and the key path

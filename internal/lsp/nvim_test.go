@@ -18,35 +18,18 @@ func TestNeovim(t *testing.T) {
 	if err != nil {
 		t.Skip("nvim not installed")
 	}
-	if testing.Short() {
-		t.Skip("builds the binary and starts an editor")
-	}
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "gitops-lsp")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/gitops-lsp").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	root, init := copyDemo(t)
+	e := newEditorRun(t)
+	root := e.root
 	addHello(t, root)
-	var url, mirror string
-	for u, m := range init["mirrors"].(map[string]string) {
-		url, mirror = u, m
-	}
 	script, _ := filepath.Abs(filepath.Join("testdata", "nvim-promote.lua"))
-	result := filepath.Join(tmp, "result")
-	logFile := filepath.Join(tmp, "lsp.log")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "timeout", "170", nvim, "--headless", "-n", "-i", "NONE", "-u", "NONE", "-c", "luafile "+script)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(),
-		"GITOPS_ROOT="+root, "GITOPS_LSP="+bin, "GITOPS_LOG="+logFile, "GITOPS_RESULT="+result,
-		"GITOPS_BASE_URL="+url, "GITOPS_MIRROR="+mirror,
-		"XDG_CACHE_HOME="+filepath.Join(tmp, "cache"), "XDG_STATE_HOME="+filepath.Join(tmp, "state"),
-		"XDG_DATA_HOME="+filepath.Join(tmp, "data"), "XDG_CONFIG_HOME="+filepath.Join(tmp, "config"))
+	cmd.Env = e.env()
 	out, err := cmd.CombinedOutput()
-	res, _ := os.ReadFile(result)
-	logData, _ := os.ReadFile(logFile)
+	res, _ := os.ReadFile(e.result)
+	logData, _ := os.ReadFile(e.log)
 	if err != nil || !strings.Contains(string(res), "applied") {
 		t.Fatalf("nvim: %v\noutput: %s\nresult:\n%s\nserver log:\n%s", err, out, res, logData)
 	}

@@ -2,7 +2,6 @@ package lsp
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"

@@ -5,11 +5,11 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io"
 	"sort"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 )
 

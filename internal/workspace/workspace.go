@@ -8,7 +8,6 @@ package workspace
 import (
 	"errors"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"io/fs"
 	"os"
 	"path"
@@ -16,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/gitview"

@@ -22,6 +22,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
@@ -149,6 +150,9 @@ func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
 		}
 		return newRepo(url, dir, g)
 	}
+	if !remoteURL(url) {
+		return nil, fmt.Errorf("%s is not a remote URL: a local repository is read only as a configured mirror: %w", url, ErrUnavailable)
+	}
 	if rs.CacheDir == "" {
 		return nil, fmt.Errorf("no mirror configured and no cache: %w", ErrUnavailable)
 	}
@@ -193,6 +197,22 @@ func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {
 	}
 	// On a failed fetch, a stale cache is still better than nothing.
 	return newRepo(url, dir, g)
+}
+
+// remoteURL reports whether url names a repository over the network
+// (https, http, ssh, git, or user@host:path). go-git fetches a file:// URL or
+// a bare path by running git-upload-pack, and a repository must not make the
+// analysis run a program or read the disk beside it.
+func remoteURL(url string) bool {
+	ep, err := transport.NewEndpoint(url)
+	if err != nil {
+		return false
+	}
+	switch ep.Protocol {
+	case "https", "http", "ssh", "git":
+		return ep.Host != ""
+	}
+	return false
 }
 
 // clone makes a cache clone of url at dir: into a temporary folder beside

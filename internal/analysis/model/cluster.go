@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"sort"
@@ -122,19 +123,20 @@ type Resolver interface {
 	// IsThisRepo reports whether a GitRepository source is the analysed repository.
 	IsThisRepo(src *Applied) bool
 	// External opens an external GitRepository source at its pinned ref.
-	External(src *Applied) (v *view.View, ref string, err error)
+	External(ctx context.Context, src *Applied) (v *view.View, ref string, err error)
 }
 
 // BuildCluster follows the cluster root and every Flux Kustomization it
-// reaches, recursively.
-func BuildCluster(repo *Repo, name, root string, res Resolver) *Cluster {
+// reaches, recursively. When ctx ends, building stops and the cluster
+// holds what was followed by then.
+func BuildCluster(ctx context.Context, repo *Repo, name, root string, res Resolver) *Cluster {
 	c := &Cluster{Name: name, Root: root, Reached: map[*view.View]map[string]bool{}}
-	b := &builder{repo: repo, c: c, res: res, done: map[unitKey]bool{}}
+	b := &builder{ctx: ctx, repo: repo, c: c, res: res, done: map[unitKey]bool{}}
 	b.unit(repo.View, root, "", nil)
 	// Follow Flux Kustomizations until nothing new appears: a source may be
 	// applied after the Kustomization that names it.
 	handled := map[*Applied]bool{}
-	for {
+	for ctx.Err() == nil {
 		progress := false
 		var pending []*Applied
 		for _, a := range c.Applied {
@@ -143,6 +145,9 @@ func BuildCluster(repo *Repo, name, root string, res Resolver) *Cluster {
 			}
 		}
 		for _, k := range pending {
+			if ctx.Err() != nil {
+				return c
+			}
 			p := b.resolve(k)
 			if p == nil {
 				continue // source not applied yet; retry after others
@@ -180,6 +185,7 @@ type unitKey struct {
 }
 
 type builder struct {
+	ctx  context.Context
 	repo *Repo
 	c    *Cluster
 	res  Resolver
@@ -200,7 +206,7 @@ func (b *builder) reach(v *view.View, p string) {
 // taken as a whole).
 func (b *builder) unit(v *view.View, dir, ns string, via *Pull) {
 	key := unitKey{v, dir}
-	if b.done[key] {
+	if b.done[key] || b.ctx.Err() != nil {
 		return
 	}
 	b.done[key] = true
@@ -374,8 +380,10 @@ func (b *builder) resolve(k *Applied) *Pull {
 	}
 	src := b.c.FindSource(kind, name, ns)
 	if src == nil {
-		if kind == "GitRepository" && name == "flux-system" && !b.c.definesFluxSystem() {
-			// Bootstrapped out of band: flux-system is this repository.
+		if name == "flux-system" && (kind == "GitRepository" || (kind == "OCIRepository" && b.repo.usesFluxOperator())) && !b.c.definesFluxSystem(kind) {
+			// Bootstrapped out of band (flux bootstrap, or a Flux Operator
+			// instance syncing an artifact of this repository): flux-system
+			// is this repository.
 			p.Implicit = true
 			p.View = b.repo.View
 			b.checkPath(p)
@@ -418,7 +426,7 @@ func (b *builder) resolve(k *Applied) *Pull {
 		p.View = b.repo.View
 		b.checkPath(p)
 	default:
-		v, ref, err := b.res.External(src)
+		v, ref, err := b.res.External(b.ctx, src)
 		p.External = true
 		p.Ref = ref
 		if err != nil {
@@ -453,9 +461,9 @@ func (b *builder) checkPath(p *Pull) {
 	}
 }
 
-func (c *Cluster) definesFluxSystem() bool {
+func (c *Cluster) definesFluxSystem(kind string) bool {
 	for _, a := range c.Applied {
-		if a.Obj.Kind == "GitRepository" && a.Obj.Name == "flux-system" {
+		if a.Obj.Kind == kind && a.Obj.Name == "flux-system" {
 			return true
 		}
 	}

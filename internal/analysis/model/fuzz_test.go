@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"io/fs"
 	"path"
 	"strconv"
@@ -56,7 +57,7 @@ func FuzzParseKustomization(f *testing.F) {
 type fuzzResolver struct{}
 
 func (fuzzResolver) IsThisRepo(*Applied) bool { return true }
-func (fuzzResolver) External(*Applied) (*view.View, string, error) {
+func (fuzzResolver) External(context.Context, *Applied) (*view.View, string, error) {
 	return nil, "", fs.ErrNotExist
 }
 
@@ -92,9 +93,9 @@ func FuzzResolveReferences(f *testing.F) {
 			"base/cm.yaml":                                {Data: cm},
 		}
 		v := view.New(fsys, "")
-		repo := LoadRepo(v, nil)
+		repo := LoadRepo(context.Background(), v, nil)
 		for _, root := range repo.ClusterRoots() {
-			c := BuildCluster(repo, root.Name, root.Dir, fuzzResolver{})
+			c := BuildCluster(context.Background(), repo, root.Name, root.Dir, fuzzResolver{})
 			for rv, files := range c.Reached {
 				if rv != v {
 					t.Fatalf("read a view other than the repository")

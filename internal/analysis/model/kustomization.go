@@ -2,6 +2,7 @@ package model
 
 import (
 	"path"
+	"regexp"
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
@@ -163,16 +164,23 @@ func resolvePath(dir, p string) (string, bool) {
 	return c, !ok
 }
 
-// IsRemote reports whether a kustomization entry is a URL or remote base.
+// IsRemote reports whether a kustomization entry is a URL or remote base,
+// in every spelling kustomize takes for one (user@host:path for any user,
+// hosts in any case).
 func IsRemote(s string) bool {
 	s = strings.TrimSpace(s)
-	for _, p := range []string{"http://", "https://", "git::", "ssh://", "git@", "github.com/", "gitlab.com/", "bitbucket.org/", "oci://"} {
-		if strings.HasPrefix(s, p) {
+	l := strings.ToLower(s)
+	for _, p := range []string{"http://", "https://", "git::", "ssh://", "git@", "github.com/", "github.com:", "gitlab.com/", "bitbucket.org/", "oci://"} {
+		if strings.HasPrefix(l, p) {
 			return true
 		}
 	}
-	return strings.Contains(s, "?ref=") || strings.Contains(s, ".git//")
+	return userAt.MatchString(s) || strings.Contains(s, "://") || strings.Contains(s, "?ref=") || strings.Contains(s, ".git//")
 }
+
+// userAt is how kustomize recognises the user of an scp-like repository
+// address (git@host:org/repo, deploy@host:org/repo).
+var userAt = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*@`)
 
 // IsPatch reports whether an entry names a patch file, whose objects are
 // fragments merged into others rather than objects of their own.

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/kinds"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	yaml "go.yaml.in/yaml/v3"
@@ -113,16 +114,7 @@ func FindKustomization(v *view.View, dir string) string {
 	return ""
 }
 
-// Clusterscoped kinds never take a namespace from targetNamespace or a
-// kustomization's namespace.
-var clusterScoped = map[string]bool{
-	"Namespace": true, "ClusterRole": true, "ClusterRoleBinding": true,
-	"CustomResourceDefinition": true, "ClusterIssuer": true, "StorageClass": true,
-	"PersistentVolume": true, "PriorityClass": true, "ValidatingWebhookConfiguration": true,
-	"MutatingWebhookConfiguration": true, "APIService": true, "IngressClass": true,
-	"ClusterPolicy": true, "GatewayClass": true, "RuntimeClass": true,
-	"CSIDriver": true, "VolumeSnapshotClass": true, "Node": true,
-}
-
-// IsClusterScoped reports whether kind is known to be cluster-scoped.
-func IsClusterScoped(kind string) bool { return clusterScoped[kind] }
+// IsClusterScoped reports whether kind is known to be cluster-scoped: it
+// never takes a namespace from targetNamespace or a kustomization's
+// namespace.
+func IsClusterScoped(kind string) bool { return kinds.ClusterScoped(kind) }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"context"
 	"path"
 	"sort"
 	"strings"
@@ -47,17 +48,22 @@ func (r *Repo) ObjectsIn(v *view.View, f *yamlfile.File) []*Object {
 
 // LoadRepo walks and parses the whole view. skip excludes paths (ignore
 // globs); it may be nil.
-func LoadRepo(v *view.View, skip func(p string, dir bool) bool) *Repo {
+//
+// When ctx ends, loading stops and the Repo holds what was read by then.
+func LoadRepo(ctx context.Context, v *view.View, skip func(p string, dir bool) bool) *Repo {
 	r := &Repo{View: v, Kustomizations: map[string]*KFile{}, objs: map[objKey][]*Object{}}
-	r.Listing = v.Walk(skip)
+	r.Listing = v.Walk(ctx, skip)
 	var yamls []string
 	for _, p := range r.Listing.Files {
 		if view.IsYAML(p) || path.Base(p) == "Kustomization" {
 			yamls = append(yamls, p)
 		}
 	}
-	v.ParseAll(yamls)
+	v.ParseAll(ctx, yamls)
 	for _, p := range yamls {
+		if ctx.Err() != nil {
+			break
+		}
 		f, err := v.YAML(p)
 		if err != nil {
 			continue
@@ -295,4 +301,51 @@ func (r *Repo) ClusterOf(p string) string {
 	}
 	name, _, _ := strings.Cut(rest, "/")
 	return name
+}
+
+// SuggestRoot finds the folder that Flux's paths are relative to when it
+// is not this repository's root: a GitOps tree kept in a sub-folder and
+// shipped as an OCI artifact or synced from there. A Flux Kustomization
+// whose spec.path does not exist from the root but does from a folder
+// above its own file votes for that folder; the folder with most votes
+// wins, "" when none.
+func (r *Repo) SuggestRoot() string {
+	votes := map[string]int{}
+	for _, o := range r.Objects {
+		if !o.Is("kustomize", "Kustomization") {
+			continue
+		}
+		p, ok := view.Clean(yamlfile.Str(o.Node(), "spec", "path"))
+		if !ok || p == "." || strings.Contains(p, "${") {
+			continue
+		}
+		if exists, _ := r.View.Stat(p); exists {
+			continue
+		}
+		for d := path.Dir(o.File.Path); d != "." && d != "/"; d = path.Dir(d) {
+			if exists, isDir := r.View.Stat(path.Join(d, p)); exists && isDir {
+				votes[d]++
+				break
+			}
+		}
+	}
+	best := ""
+	for d, n := range votes {
+		if n > votes[best] || (n == votes[best] && d < best) {
+			best = d
+		}
+	}
+	return best
+}
+
+// usesFluxOperator reports whether the repository configures the Flux
+// Operator (any fluxcd.controlplane.io object, or the flux-instance chart's
+// values), which creates the flux-system source itself.
+func (r *Repo) usesFluxOperator() bool {
+	for _, o := range r.Objects {
+		if strings.HasPrefix(o.APIVersion, "fluxcd.controlplane.io/") || OperatorSync(o) != nil {
+			return true
+		}
+	}
+	return false
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/kinds"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -24,18 +25,6 @@ var fastKeys = map[string]bool{
 	"apiVersion": true, "kind": true, "metadata": true, "namespace": true,
 	"resources": true, "secretGenerator": true, "configMapGenerator": true,
 	"generatorOptions": true,
-}
-
-// clusterScopedKinds are the built-in kinds kustomize's namespace
-// transformer leaves alone; like kustomize, unknown kinds are namespaced.
-var clusterScopedKinds = map[string]bool{
-	"Namespace": true, "Node": true, "PersistentVolume": true, "ClusterRole": true,
-	"ClusterRoleBinding": true, "CustomResourceDefinition": true, "StorageClass": true,
-	"PriorityClass": true, "MutatingWebhookConfiguration": true, "ValidatingWebhookConfiguration": true,
-	"APIService": true, "CSIDriver": true, "CSINode": true, "IngressClass": true, "RuntimeClass": true,
-	"VolumeAttachment": true, "CertificateSigningRequest": true, "PodSecurityPolicy": true,
-	"ComponentStatus": true, "ValidatingAdmissionPolicy": true, "ValidatingAdmissionPolicyBinding": true,
-	"FlowSchema": true, "PriorityLevelConfiguration": true,
 }
 
 // errNotSimple sends a build to kustomize.
@@ -384,7 +373,7 @@ func finishObject(doc map[string]any, node *yaml.Node, ns string, req Request, o
 	if ns != "" && (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
 		return Object{}, errNotSimple // kustomize also rewrites their subjects
 	}
-	if ns != "" && !clusterScopedKinds[kind] {
+	if ns != "" && !kinds.ClusterScoped(kind) {
 		md["namespace"] = ns
 	}
 	if ns != "" && kind == "Namespace" {

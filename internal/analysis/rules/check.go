@@ -121,10 +121,14 @@ func Order(checks []*Check) []*Check {
 
 // Run runs every check, each after the ones it requires. A check that
 // panics or fails is recorded as an internal error naming it, and the
-// others still run: one bug must not hide every finding.
+// others still run: one bug must not hide every finding. When c.Ctx ends,
+// no further check starts.
 func Run(c *Context) {
 	c.checks = Order(Checks())
 	for _, ch := range c.checks {
+		if c.Ctx != nil && c.Ctx.Err() != nil {
+			return // cancelled: what the checks found is not wanted
+		}
 		func() {
 			defer func() {
 				if r := recover(); r != nil {

@@ -69,6 +69,10 @@ func (c *Context) listed() map[string]bool {
 	return c.listedFiles
 }
 
+// cancelled reports whether the analysis was cancelled: a check stops, and
+// what it found is not wanted.
+func (c *Context) cancelled() bool { return c.Ctx != nil && c.Ctx.Err() != nil }
+
 // Errors returns the internal errors of checks that failed; the other
 // checks still ran.
 func (c *Context) Errors() []error { return c.errs }

@@ -2,9 +2,9 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"

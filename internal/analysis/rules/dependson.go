@@ -2,10 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"sort"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	yaml "go.yaml.in/yaml/v3"
@@ -47,6 +47,9 @@ var dependsOn = &Check{
 
 func checkDependsOn(c *Pass) {
 	for _, cl := range c.Clusters {
+		if c.cancelled() {
+			return
+		}
 		for _, kind := range []string{"Kustomization", "HelmRelease"} {
 			nodes := map[string]*depNode{}
 			var order []*depNode

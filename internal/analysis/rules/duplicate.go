@@ -2,11 +2,11 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"slices"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
@@ -85,6 +85,9 @@ func (r *renderRun) checkDuplicates(jobs []*renderJob) {
 	}
 	seen := map[*model.Cluster]map[string]bool{}
 	for _, j := range jobs {
+		if r.c.cancelled() {
+			return
+		}
 		if j.p == nil || j.res.Err != nil || len(j.res.Objects) == 0 {
 			continue
 		}
@@ -111,6 +114,9 @@ func (r *renderRun) checkDuplicates(jobs []*renderJob) {
 		groups[g] = append(groups[g], ow)
 	}
 	for _, g := range order {
+		if r.c.cancelled() {
+			return
+		}
 		owners := groups[g]
 		for a, oa := range owners {
 			for b, ob := range owners {

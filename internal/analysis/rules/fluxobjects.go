@@ -2,10 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"regexp"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
@@ -42,6 +42,9 @@ var fluxObjects = &Check{
 func checkFluxObjects(c *Pass) {
 	patches := c.Repo.PatchFiles()
 	for _, o := range repoObjects(c) {
+		if c.cancelled() {
+			return
+		}
 		if !o.IsFlux() {
 			continue
 		}

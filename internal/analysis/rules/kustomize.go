@@ -2,14 +2,14 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
-	words "github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
 	"path"
 	"sort"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	words "github.com/opencenter-cloud/gitops-hook/internal/analysis/suggest"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	yaml "go.yaml.in/yaml/v3"
@@ -69,18 +69,43 @@ func suggest(v *view.View, target string) string {
 	}
 	// Compare the names without their extension: a shared ".yaml" is no
 	// likeness ("monitor.yaml" is not a typo of "repository.yaml").
+	//
+	// Only one name may be that close: among svc-001's siblings svc-002 and
+	// svc-011 are as near, and none is what was meant. Names that differ
+	// only in their digits are other things of a series (node-1, node-2),
+	// not misspellings.
 	stem := strings.TrimSuffix(base, path.Ext(base))
-	best, bestD := "", len(stem)/3+1
+	best, bestD, ties := "", len(stem)/3+1, 0
 	for _, e := range v.ReadDir(dir) {
 		name := e.Name()
-		if d := editDistance(strings.TrimSuffix(name, path.Ext(name)), stem) + extDistance(name, base); name != base && d <= bestD {
-			best, bestD = name, d
+		other := strings.TrimSuffix(name, path.Ext(name))
+		if name == base || sameButDigits(other, stem) {
+			continue
+		}
+		switch d := editDistance(other, stem) + extDistance(name, base); {
+		case d < bestD || best == "" && d == bestD:
+			best, bestD, ties = name, d, 0
+		case d == bestD:
+			ties++
 		}
 	}
-	if best == "" {
+	if best == "" || ties > 0 {
 		return ""
 	}
 	return path.Join(dir, best)
+}
+
+// sameButDigits reports whether a and b differ, and only in digits.
+func sameButDigits(a, b string) bool {
+	strip := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return a != b && strip(a) == strip(b)
 }
 
 // extDistance is 0 for the same extension or .yaml against .yml, else 1.
@@ -102,6 +127,9 @@ var kustomizeFiles = &Check{
 
 func checkKustomizationFiles(c *Pass) {
 	for _, k := range sortedKustomizations(c.Repo) {
+		if c.cancelled() {
+			return
+		}
 		for _, e := range k.Entries {
 			if rule, msg := entryProblem(k.View, e); rule != nil {
 				d := c.Report(rule, k.File, e.Node, msg)

@@ -2,10 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
@@ -22,6 +22,9 @@ var notAppliedCheck = &Check{
 func checkNotApplied(c *Pass) {
 	listed := c.listed()
 	for _, k := range sortedKustomizations(c.Repo) {
+		if c.cancelled() {
+			return
+		}
 		for _, e := range c.Repo.View.ReadDir(k.Dir) {
 			p := path.Join(k.Dir, e.Name())
 			if e.IsDir() || !view.IsYAML(p) || model.IsKustomizationFile(p) || listed[p] {

@@ -2,10 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"regexp"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
@@ -64,6 +64,9 @@ func (r *renderRun) checkKustomizationPatchTargets(jobs []*renderJob) {
 		}
 	}
 	for _, k := range sortedKustomizations(r.c.Repo) {
+		if r.c.cancelled() {
+			return
+		}
 		js := readers[k.File.Path]
 		if len(js) == 0 || k.Root == nil || yamlfile.Str(k.Root, "namePrefix") != "" || yamlfile.Str(k.Root, "nameSuffix") != "" {
 			continue

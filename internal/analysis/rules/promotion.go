@@ -3,11 +3,11 @@ package rules
 import (
 	"bytes"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"sort"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
@@ -241,6 +241,9 @@ func checkPromotion(c *Pass) {
 			inPrev[s] = true
 		}
 		for _, svc := range ServiceNames(c.Repo, rootC) {
+			if c.cancelled() {
+				return
+			}
 			f, n := serviceAnchor(c.Repo, rootC, svc)
 			if f == nil {
 				continue

@@ -2,10 +2,10 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
@@ -17,6 +17,9 @@ import (
 // the repository itself.
 func repoPulls(c *Pass, fn func(cl *model.Cluster, p *model.Pull)) {
 	for _, cl := range c.Clusters {
+		if c.cancelled() {
+			return
+		}
 		for _, p := range cl.Pulls {
 			if p.K.Obj.View == c.Repo.View {
 				fn(cl, p)

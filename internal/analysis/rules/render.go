@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"runtime"
 	"sync"
 	"time"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
@@ -34,6 +34,9 @@ func checkRender(c *Pass) {
 	StartRender(c.Context)
 	st := c.render
 	<-st.done
+	if c.cancelled() {
+		return
+	}
 	r := &renderRun{c: c, byFile: map[string][]*model.Object{}, seenDiag: map[string]bool{}, kindDone: map[string]bool{}}
 	for _, o := range c.Repo.Objects {
 		r.byFile[o.File.Path] = append(r.byFile[o.File.Path], o)
@@ -48,6 +51,9 @@ func checkRender(c *Pass) {
 	r.fluxFindings = c.Findings(catalog.FluxAPIRemoved, catalog.FluxFieldRemoved, catalog.FluxHelmReleaseChart)
 	var unique []*renderJob
 	for _, j := range st.jobs {
+		if c.cancelled() {
+			return
+		}
 		switch {
 		case len(j.problems) > 0:
 			r.noKustomization(j)
@@ -71,8 +77,14 @@ func checkRender(c *Pass) {
 		}
 	}
 	r.checkKustomizationPatchTargets(unique)
+	if c.cancelled() {
+		return
+	}
 	r.checkDuplicates(st.jobs)
 	if c.Schemas == nil {
+		return
+	}
+	if c.cancelled() {
 		return
 	}
 	v, err := c.Schemas(r.crds(unique))

@@ -6,11 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"runtime"
 	"strings"
 	"sync"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"

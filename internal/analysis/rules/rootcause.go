@@ -2,11 +2,11 @@ package rules
 
 import (
 	"bytes"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"slices"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"

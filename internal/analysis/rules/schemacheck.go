@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"regexp"
 	"slices"
 	"sort"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
@@ -39,6 +39,9 @@ func (r *renderRun) crds(jobs []*renderJob) [][]byte {
 		}
 	}
 	for _, j := range jobs {
+		if r.c.cancelled() {
+			return nil
+		}
 		for _, o := range j.res.Objects {
 			if o.Kind != "CustomResourceDefinition" {
 				continue

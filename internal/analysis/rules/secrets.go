@@ -3,10 +3,10 @@ package rules
 import (
 	"bytes"
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"regexp"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	yaml "go.yaml.in/yaml/v3"
@@ -53,6 +53,9 @@ var secrets = &Check{
 
 func checkSecrets(c *Pass) {
 	for _, o := range c.Repo.Objects {
+		if c.cancelled() {
+			return
+		}
 		if o.Kind != "Secret" || o.APIVersion != "v1" {
 			continue
 		}
@@ -78,6 +81,9 @@ func checkSecrets(c *Pass) {
 		}
 	}
 	for _, p := range c.Repo.Listing.Files {
+		if c.cancelled() {
+			return
+		}
 		var src []byte
 		if view.IsYAML(p) {
 			f, err := c.Repo.View.YAML(p) // already parsed by the repository load
@@ -103,6 +109,9 @@ func checkSecrets(c *Pass) {
 func scanKeys(c *Pass, p string, src []byte) {
 	var lf *yamlfile.File
 	for _, sp := range secretPatterns {
+		if c.cancelled() {
+			return // a large file takes a while per pattern
+		}
 		if !bytes.Contains(src, []byte(sp.lit)) {
 			continue
 		}

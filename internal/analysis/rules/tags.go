@@ -2,12 +2,12 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
@@ -38,6 +38,9 @@ var tags = &Check{
 func checkTags(c *Pass) {
 	unverified := map[string]bool{}
 	for _, o := range gitRepositories(c) {
+		if c.cancelled() {
+			return
+		}
 		n := o.Node()
 		_, tagNode := yamlfile.GetKV(n, "spec", "ref", "tag")
 		if tagNode != nil && tagNode.Kind == yaml.ScalarNode && tagNode.Tag != "!!str" && tagNode.Style == 0 {
@@ -160,6 +163,9 @@ func checkUpdate(c *Pass, o *model.Object, st *SourceState, tagNode *yaml.Node) 
 	newest := st.Repo.Tags[len(st.Repo.Tags)-1]
 	var paths []string
 	for _, cl := range c.Clusters {
+		if c.cancelled() {
+			return
+		}
 		for _, p := range cl.Pulls {
 			if p.Source != nil && p.Source.Obj == o && p.Path != "" {
 				paths = append(paths, p.Path)

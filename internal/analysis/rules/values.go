@@ -2,11 +2,11 @@ package rules
 
 import (
 	"fmt"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"path"
 	"sort"
 	"strings"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
@@ -77,6 +77,9 @@ var values = &Check{
 func checkValues(c *Pass) {
 	seen := map[*model.Generator]bool{}
 	for _, cl := range c.Clusters {
+		if c.cancelled() {
+			return
+		}
 		refs := clusterValuesRefs(cl)
 		for _, g := range cl.Generated {
 			gen := g.Gen

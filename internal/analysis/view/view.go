@@ -4,6 +4,7 @@
 package view
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -168,6 +169,24 @@ func IsYAML(name string) bool {
 // cluster applies.
 var archiveFolders = map[string]bool{"archive": true, "_archive": true, "archived": true, "_archived": true, "attic": true}
 
+// skippedDir reports whether Walk skips a folder of that name.
+func skippedDir(name string) bool {
+	return strings.HasPrefix(name, ".") || archiveFolders[strings.ToLower(name)]
+}
+
+// InSkippedFolder reports whether a slash-separated path lies below a
+// folder that Walk skips (a dot-folder or an archive folder), so that the
+// analysis never reads it.
+func InSkippedFolder(p string) bool {
+	dirs := strings.Split(p, "/")
+	for _, d := range dirs[:len(dirs)-1] {
+		if d != "." && d != ".." && skippedDir(d) {
+			return true
+		}
+	}
+	return false
+}
+
 // Listing is the result of walking a whole view.
 type Listing struct {
 	Files []string // regular files, sorted
@@ -179,10 +198,14 @@ type Listing struct {
 // archive folders (archive, _archive, archived, attic) and what skip
 // returns true for.
 // Symbolic links are followed only when they resolve inside the view; a
-// loop or an escape becomes a diagnostic.
-func (v *View) Walk(skip func(p string, dir bool) bool) Listing {
+// loop or an escape becomes a diagnostic. When ctx ends, the walk stops
+// and the listing holds what was found by then.
+func (v *View) Walk(ctx context.Context, skip func(p string, dir bool) bool) Listing {
 	l := Listing{Dirs: map[string]bool{".": true}}
 	_ = fs.WalkDir(v.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return fs.SkipAll
+		}
 		if err != nil {
 			if p != "." {
 				l.Diags = append(l.Diags, unreadable(p, err))
@@ -199,7 +222,7 @@ func (v *View) Walk(skip func(p string, dir bool) bool) Listing {
 		if d.IsDir() {
 			// Dot-folders hold tooling (.github, .vscode), and archive
 			// folders retired manifests: neither is what a cluster applies.
-			if strings.HasPrefix(name, ".") || archiveFolders[strings.ToLower(name)] || (skip != nil && skip(p, true)) {
+			if skippedDir(name) || (skip != nil && skip(p, true)) {
 				return fs.SkipDir
 			}
 			l.Dirs[p] = true
@@ -241,8 +264,9 @@ func unreadable(p string, err error) diag.Diagnostic {
 	}
 }
 
-// ParseAll parses the given YAML files in parallel, warming the memo.
-func (v *View) ParseAll(paths []string) {
+// ParseAll parses the given YAML files in parallel, warming the memo. When
+// ctx ends, the files not yet started are left unparsed.
+func (v *View) ParseAll(ctx context.Context, paths []string) {
 	workers := runtime.GOMAXPROCS(0)
 	ch := make(chan string)
 	var wg sync.WaitGroup
@@ -251,11 +275,16 @@ func (v *View) ParseAll(paths []string) {
 		go func() {
 			defer wg.Done()
 			for p := range ch {
-				_, _ = v.YAML(p)
+				if ctx.Err() == nil {
+					_, _ = v.YAML(p)
+				}
 			}
 		}()
 	}
 	for _, p := range paths {
+		if ctx.Err() != nil {
+			break
+		}
 		ch <- p
 	}
 	close(ch)
