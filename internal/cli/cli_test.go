@@ -22,12 +22,12 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func run(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	cache := t.TempDir() // a fresh cache, never inside the tree under test
+	cacheHome := t.TempDir() // empty: no clone, no build cached
 	code := cli.Run(context.Background(), args, cli.Env{
 		Stdout: &out, Stderr: &errb, Dir: dir,
 		Getenv: func(k string) string {
 			if k == "XDG_CACHE_HOME" {
-				return cache
+				return cacheHome
 			}
 			return ""
 		},

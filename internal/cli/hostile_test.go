@@ -202,9 +202,10 @@ func bounded(t *testing.T, dir string, args ...string) (int, string, string) {
 	}()
 	var out, errb bytes.Buffer
 	start := time.Now()
+	cacheHome := t.TempDir()
 	code := cli.Run(ctx, args, cli.Env{Stdout: &out, Stderr: &errb, Dir: dir, Getenv: func(k string) string {
 		if k == "XDG_CACHE_HOME" {
-			return filepath.Join(dir, ".no-cache")
+			return cacheHome
 		}
 		return ""
 	}})

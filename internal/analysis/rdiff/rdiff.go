@@ -10,15 +10,14 @@ import (
 	"encoding/base64"
 	"fmt"
 	"reflect"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/build"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 )
@@ -184,26 +183,13 @@ func renderSide(ctx context.Context, snap *analysis.Snapshot, rend *render.Rende
 			jobs = append(jobs, &job{k: k})
 		}
 	}
-	var wg sync.WaitGroup
-	next := make(chan *job)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				if j.root != "" {
-					j.res = b.BuildRoot(ctx, j.root)
-				} else {
-					j.res = b.Build(ctx, j.k)
-				}
-			}
-		}()
-	}
-	for _, j := range jobs {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
+	pool.Each(jobs, func(j *job) {
+		if j.root != "" {
+			j.res = b.BuildRoot(ctx, j.root)
+		} else {
+			j.res = b.Build(ctx, j.k)
+		}
+	})
 	for _, j := range jobs {
 		if j.res == nil {
 			continue
