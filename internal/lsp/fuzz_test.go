@@ -159,7 +159,11 @@ func FuzzServerMessages(f *testing.F) {
 		c.open("apps/cm.yaml")
 		uri := c.uri("apps/cm.yaml")
 		if raw {
-			// The stream may be unusable after this: the server may close it.
+			// The stream may be unusable after this: the server may close
+			// it, and the client's answers to its requests then fail.
+			c.mu.Lock()
+			c.stopping = true
+			c.mu.Unlock()
 			_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			_, _ = c.conn.Write(msg)
 			return
