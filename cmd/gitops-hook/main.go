@@ -8,22 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/cli"
 )
 
-// softMemoryLimit keeps the heap of a large analysis (ten clusters of 150
-// services peak near 300 MB otherwise) in check at no measurable cost in
-// time; GOMEMLIMIT overrides it.
-const softMemoryLimit = 250 << 20
-
 func main() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(softMemoryLimit)
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	wd, _ := os.Getwd()

@@ -31,7 +31,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		t.Run(filepath.Base(suite.fixture), func(t *testing.T) {
 			clean, res, _, _ := loadFixture(t, suite.fixture)
 			dir := t.TempDir()
-			live := analysis.NewSession(analysis.SessionOptions{Cache: cache.Open(dir, 0, nil)})
+			live := analysis.NewSession(analysis.SessionOptions{Cache: cache.Open(dir, "repo", 0, nil)})
 			defer live.Close()
 			compare(t, "clean", clean, res, live, dir, nil)
 			for _, m := range suite.mutations {
@@ -67,8 +67,9 @@ func compare(t *testing.T, name string, fsys fstest.MapFS, res *gitsrc.Resolver,
 	if err != nil {
 		t.Fatal(err)
 	}
-	next := analysis.NewSession(analysis.SessionOptions{Cache: cache.Open(dir, 0, nil)})
+	next := analysis.NewSession(analysis.SessionOptions{Cache: cache.Open(dir, "repo", 0, nil)})
 	defer next.Close()
+	live.Flush()
 	disk, err := next.Analyze(ctx, opts)
 	if err != nil {
 		t.Fatal(err)

@@ -73,12 +73,16 @@ func (s *Session) Analyze(ctx context.Context, opts Options) (*Result, error) {
 	return Analyze(ctx, opts)
 }
 
-// Close releases what the Session holds and keeps the disk cache within
-// its bound (checked now and then by a process that wrote to it, since it
-// reads the whole folder).
+// Close writes what the Session added to the disk cache and keeps the
+// cache within its bound (checked now and then, since that lists the
+// whole folder).
 func (s *Session) Close() error {
-	if s.cache != nil && (s.cache.Written() > 4<<20 || (s.cache.Written() > 0 && rand.IntN(16) == 0)) {
+	if n := s.cache.Flush(); n > 4<<20 || (n > 0 && rand.IntN(16) == 0) {
 		s.cache.Trim()
 	}
 	return s.schemas.Close()
 }
+
+// Flush writes what the Session added to the disk cache so far (a
+// long-lived Session calls it after each analysis).
+func (s *Session) Flush() { s.cache.Flush() }

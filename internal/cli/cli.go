@@ -200,11 +200,12 @@ func (c *common) schemas(env Env) (*analysis.Schemas, error) {
 // validations are kept in the disk cache (builds/ in the cache folder)
 // unless GITOPS_HOOK_CACHE=off. A cache that cannot be written is said in
 // one line on stderr, and the analysis goes on without it.
-func (c *common) session(env Env, schemas *analysis.Schemas) *analysis.Session {
+// The entries of one repository (its root folder) are kept together.
+func (c *common) session(env Env, root string, schemas *analysis.Schemas) *analysis.Session {
 	o := analysis.SessionOptions{Schemas: schemas}
 	if env.Getenv("GITOPS_HOOK_CACHE") != "off" {
 		if dir := workspace.CacheDir(env.Getenv("XDG_CACHE_HOME")); dir != "" {
-			o.Cache = cache.Open(filepath.Join(dir, "builds"), 0, func(msg string) {
+			o.Cache = cache.Open(filepath.Join(dir, "builds"), root, 0, func(msg string) {
 				fmt.Fprintf(env.Stderr, "gitops-hook: %s (%s)\n", msg, "set GITOPS_HOOK_CACHE=off to silence this")
 			})
 		}
@@ -333,7 +334,7 @@ including a PATH with no GitOps layout to analyse.`,
 	if err != nil {
 		return fail(err)
 	}
-	sess := c.session(env, schemas)
+	sess := c.session(env, ws.Root, schemas)
 	defer sess.Close()
 	opts := ws.Analysis()
 	opts.Rules, opts.Schemas, opts.Renderer = c.rules, schemas, sess.Renderer()

@@ -22,11 +22,12 @@ var update = flag.Bool("update", false, "rewrite golden files")
 func run(t *testing.T, dir string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
+	cacheHome := t.TempDir() // empty: no clone, no build cached
 	code := cli.Run(context.Background(), args, cli.Env{
 		Stdout: &out, Stderr: &errb, Dir: dir,
 		Getenv: func(k string) string {
 			if k == "XDG_CACHE_HOME" {
-				return filepath.Join(dir, ".no-cache")
+				return cacheHome
 			}
 			return ""
 		},

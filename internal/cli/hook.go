@@ -123,7 +123,7 @@ SKIP=gitops-hook. Exit 1 blocks the commit.`,
 	var all []diag.Diagnostic
 	files, inherited := 0, 0
 	scope := &analysis.Scope{}
-	sess := c.session(env, nil)
+	sess := c.session(env, top, nil)
 	defer sess.Close()
 	for _, root := range roots {
 		fsys := subFS(v, root)

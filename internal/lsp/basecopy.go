@@ -110,5 +110,5 @@ func (s *Server) buildCache() *cache.Dir {
 	if dir == "" {
 		return nil
 	}
-	return cache.Open(filepath.Join(dir, "builds"), 0, func(msg string) { s.logOnly("%s", msg) })
+	return cache.Open(filepath.Join(dir, "builds"), "gitops-lsp", 0, func(msg string) { s.logOnly("%s", msg) })
 }

@@ -152,6 +152,7 @@ func (s *Server) run() {
 	start := time.Now()
 	s.engine.Lock()
 	res, err := analysis.Analyze(ctx, opts)
+	s.sess.Flush() // what it built, for the next process too
 	s.engine.Unlock()
 	if ctx.Err() != nil {
 		s.logOnly("analysis cancelled by a newer change after %v", time.Since(start).Round(time.Millisecond))

@@ -48,6 +48,7 @@ type Workspace struct {
 	Sources    *gitsrc.Resolver
 	Origin     string // URL of the origin remote, if any
 	root       *os.Root
+	fsys       *rootFS
 }
 
 // FindRoot finds the repository root for path, the rule every command
@@ -129,6 +130,7 @@ func Open(o Options) (*Workspace, error) {
 	if w.root, err = os.OpenRoot(root); err != nil {
 		return nil, fmt.Errorf("%s: %w", root, err)
 	}
+	w.fsys = newRootFS(w.root)
 	return w, nil
 }
 
@@ -213,10 +215,13 @@ func CacheDir(cacheHome string) string {
 }
 
 // FS is the working tree below the root; links out of it are refused.
-func (w *Workspace) FS() fs.FS { return w.root.FS() }
+func (w *Workspace) FS() fs.FS { return w.fsys }
 
 // Close releases the root.
-func (w *Workspace) Close() error { return w.root.Close() }
+func (w *Workspace) Close() error {
+	w.fsys.Close()
+	return w.root.Close()
+}
 
 // Analysis returns the options of an analysis of the working tree.
 func (w *Workspace) Analysis() analysis.Options {

@@ -22,11 +22,43 @@ type TreeFS struct {
 	root *object.Tree
 	when time.Time
 	mu   *sync.Mutex
+	// dirs keeps the trees of the folders looked up, by path: go-git
+	// reads a loose tree object again at every lookup.
+	dirs map[string]*object.Tree
 }
 
 // NewTreeFS wraps a git tree; mu guards the repository it comes from.
 func NewTreeFS(t *object.Tree, when time.Time, mu *sync.Mutex) *TreeFS {
-	return &TreeFS{root: t, when: when, mu: mu}
+	return &TreeFS{root: t, when: when, mu: mu, dirs: map[string]*object.Tree{".": t}}
+}
+
+// dir returns the tree of folder p, nil when p is not a folder.
+func (t *TreeFS) dir(p string) (*object.Tree, error) {
+	if d, ok := t.dirs[p]; ok {
+		return d, nil
+	}
+	parent, err := t.dir(path.Dir(p))
+	if err != nil || parent == nil {
+		return nil, err
+	}
+	e := entryOf(parent, path.Base(p))
+	var sub *object.Tree
+	if e != nil && e.Mode == filemode.Dir {
+		if sub, err = parent.Tree(e.Name); err != nil {
+			return nil, err
+		}
+	}
+	t.dirs[p] = sub
+	return sub, nil
+}
+
+func entryOf(t *object.Tree, name string) *object.TreeEntry {
+	for i := range t.Entries {
+		if t.Entries[i].Name == name {
+			return &t.Entries[i]
+		}
+	}
+	return nil
 }
 
 func (t *TreeFS) lookup(op, name string) (*object.TreeEntry, *object.Tree, error) {
@@ -36,13 +68,23 @@ func (t *TreeFS) lookup(op, name string) (*object.TreeEntry, *object.Tree, error
 	if name == "." {
 		return nil, t.root, nil
 	}
-	e, err := t.root.FindEntry(name)
+	parent, err := t.dir(path.Dir(name))
 	if err != nil {
+		return nil, nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	var e *object.TreeEntry
+	if parent != nil {
+		e = entryOf(parent, path.Base(name))
+	}
+	if e == nil {
 		return nil, nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 	}
 	if e.Mode == filemode.Dir {
-		sub, err := t.root.Tree(name)
-		if err != nil {
+		sub, err := t.dir(name)
+		if err != nil || sub == nil {
+			if err == nil {
+				err = fs.ErrNotExist
+			}
 			return nil, nil, &fs.PathError{Op: op, Path: name, Err: err}
 		}
 		return e, sub, nil

@@ -127,8 +127,31 @@ func encodeEntry(closure []closureEntry, result []byte) []byte {
 }
 
 type decoder struct {
-	b   []byte
-	err bool
+	b    []byte
+	err  bool
+	keys map[string]string // map keys repeat across objects: one copy each
+}
+
+// key reads a map key, sharing the strings of keys met before.
+func (d *decoder) key() string {
+	n := d.count()
+	if d.err {
+		return ""
+	}
+	b := d.b[:n]
+	d.b = d.b[n:]
+	if n > 64 {
+		return string(b)
+	}
+	if d.keys == nil {
+		d.keys = map[string]string{}
+	}
+	if k, ok := d.keys[string(b)]; ok {
+		return k
+	}
+	k := string(b)
+	d.keys[k] = k
+	return k
 }
 
 func (d *decoder) uvarint() uint64 {
@@ -215,7 +238,7 @@ func (d *decoder) value(depth int) any {
 		n := d.count()
 		m := make(map[string]any, n)
 		for i := 0; i < n && !d.err; i++ {
-			k := d.str()
+			k := d.key()
 			m[k] = d.value(depth + 1)
 		}
 		return m
