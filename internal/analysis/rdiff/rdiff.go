@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/kinds"
 	"reflect"
 	"sort"
 	"strings"
@@ -200,7 +201,9 @@ func renderSide(ctx context.Context, snap *analysis.Snapshot, rend *render.Rende
 	return out
 }
 
-type identity struct{ kind, namespace, name string }
+// identity is an object's identity in a cluster: group, kind, namespace
+// and name (the version is not part of it).
+type identity struct{ group, kind, namespace, name string }
 
 type placed struct {
 	obj  build.Object
@@ -223,7 +226,7 @@ func index(s *side, label string, c *Cluster) (map[identity][]placed, map[string
 			continue
 		}
 		for _, o := range r.Objects {
-			id := identity{o.Kind, o.Namespace, o.Name}
+			id := identity{kinds.Group(o.APIVersion), o.Kind, o.Namespace, o.Name}
 			objs[id] = append(objs[id], placed{obj: o, from: k})
 		}
 	}
