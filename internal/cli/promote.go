@@ -9,8 +9,8 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pin"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
+	"github.com/opencenter-cloud/gitops-hook/internal/pin"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"
 	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )

@@ -14,7 +14,7 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 )
 
 // state is the outcome of one analysis: what it read and what it found.

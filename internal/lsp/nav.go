@@ -12,7 +12,7 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	"github.com/opencenter-cloud/gitops-hook/internal/report"

@@ -7,7 +7,7 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 )
 
 // FixOutcome is what applying the safe fixes would do.

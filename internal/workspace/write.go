@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 )
 
 // WriteChanges writes every change atomically: each file's new content

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 )
 
 // TestWriteChangesFailingAtEachStep: a write that fails at any file, while

@@ -19,7 +19,7 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/build"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 )
 
