@@ -19,7 +19,7 @@ import (
 
 func load(t *testing.T, name string) (*txtar.Archive, fstest.MapFS) {
 	t.Helper()
-	a, err := txtar.ParseFile(filepath.Join("..", "..", "..", "testdata", "promote", name+".txtar"))
+	a, err := txtar.ParseFile(filepath.Join("..", "..", "testdata", "promote", name+".txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}

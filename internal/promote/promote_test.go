@@ -21,7 +21,7 @@ const baseURL = "ssh://git@github.com/opencenter-cloud/openCenter-gitops-base.gi
 // MapFS and the "@TAG/" files as a bare repository used as the mirror.
 func fixture(t *testing.T, name string) analysis.Options {
 	t.Helper()
-	a, err := txtar.ParseFile(filepath.Join("..", "..", "..", "testdata", "promote", name+".txtar"))
+	a, err := txtar.ParseFile(filepath.Join("..", "..", "testdata", "promote", name+".txtar"))
 	if err != nil {
 		t.Fatal(err)
 	}
