@@ -60,7 +60,7 @@ type Result struct {
 	Diagnostics []diag.Diagnostic
 	Files       int // files looked at
 	Clusters    []string
-	Model       *Snapshot
+	Model       *Model
 	// Errors are internal errors of checks that failed; the findings of
 	// the others are still in Diagnostics.
 	Errors []error
@@ -68,9 +68,12 @@ type Result struct {
 	Scope *Scope
 }
 
-// Snapshot exposes the model an analysis built, for actions such as
-// promotion that need it.
-type Snapshot struct {
+// Model is what an analysis built: the repository's files and objects,
+// its clusters with their Flux graph, the configuration and environments,
+// and the sources it read. Actions (promotion, pins, the rendered diff,
+// the language server's navigation) work on it. It belongs to the one
+// analysis that made it.
+type Model struct {
 	Repo     *model.Repo
 	Clusters []*model.Cluster
 	Config   *config.Config
@@ -190,14 +193,14 @@ func readErrorDiag(p string, err error) diag.Diagnostic {
 }
 
 // Load builds the model: the repository, its clusters and their sources.
-func Load(ctx context.Context, opts Options, cfg *config.Config) *Snapshot {
+func Load(ctx context.Context, opts Options, cfg *config.Config) *Model {
 	v := view.New(opts.FS, "")
 	repo := model.LoadRepo(ctx, v, func(p string, dir bool) bool { return cfg.Ignored(p) })
 	src := &sources{origin: opts.Origin, self: repo.SelfSources(), res: opts.Sources, views: map[string]*view.View{}, states: map[*model.Object]*rules.SourceState{}}
 	if src.res == nil {
 		src.res = &gitsrc.Resolver{Offline: true}
 	}
-	snap := &Snapshot{Repo: repo, Config: cfg, Sources: src}
+	snap := &Model{Repo: repo, Config: cfg, Sources: src}
 	roots := repo.ClusterRoots()
 	clusters := make([]*model.Cluster, len(roots))
 	var wg sync.WaitGroup

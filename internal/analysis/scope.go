@@ -83,7 +83,7 @@ func Relevant(fsys fs.FS, p string) bool {
 //     says which cluster it breaks, so none is trusted to be untouched.
 //
 // Paths Relevant rejects (a README, a script) affect nothing.
-func ScopeOf(snap *Snapshot, changed []string) *Scope {
+func ScopeOf(snap *Model, changed []string) *Scope {
 	s := &Scope{files: map[string]bool{}}
 	if snap == nil || snap.Repo == nil {
 		s.All = true

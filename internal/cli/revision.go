@@ -52,7 +52,7 @@ func stateOf(ws *workspace.Workspace, staged bool, rev string) (*repoState, erro
 }
 
 // loadState builds the model of the repository in one state.
-func loadState(ctx context.Context, ws *workspace.Workspace, st *repoState) *analysis.Snapshot {
+func loadState(ctx context.Context, ws *workspace.Workspace, st *repoState) *analysis.Model {
 	opts := ws.Analysis()
 	opts.FS = st.fsys
 	return analysis.Load(ctx, opts, ws.Config)

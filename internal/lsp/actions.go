@@ -13,9 +13,9 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/layout"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	"github.com/opencenter-cloud/gitops-hook/internal/pin"
 	"github.com/opencenter-cloud/gitops-hook/internal/promote"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	"github.com/tliron/glsp"
 	protocol "github.com/tliron/glsp/protocol_3_16"
 	yaml "go.yaml.in/yaml/v3"
@@ -597,7 +597,7 @@ func (s *Server) applyPlan(pr *planResult, force bool) (any, error) {
 }
 
 // snapshot returns the model of the last analysis.
-func (s *Server) snapshot() (*analysis.Snapshot, error) {
+func (s *Server) snapshot() (*analysis.Model, error) {
 	s.mu.Lock()
 	st, quiet := s.last, s.quiet
 	s.mu.Unlock()

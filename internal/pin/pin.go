@@ -16,8 +16,8 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
-	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -185,7 +185,7 @@ func contains(ss []string, s string) bool {
 }
 
 // match finds the GitRepositories named by opts.Source in the repository.
-func match(snap *analysis.Snapshot, opts Options) ([]*model.Object, error) {
+func match(snap *analysis.Model, opts Options) ([]*model.Object, error) {
 	if opts.Source == "" {
 		return nil, inputErr("no source named")
 	}
@@ -425,7 +425,7 @@ func appendItems(f *yamlfile.File, key, seq *yaml.Node, tags []string) (diag.Edi
 
 // rejectNotes tells which other sources of a rejected repository still pin
 // a rejected tag: a rejection holds for the whole repository URL.
-func rejectNotes(ctx context.Context, snap *analysis.Snapshot, moved []*model.Object, urls []string, rejected map[string][]string) []string {
+func rejectNotes(ctx context.Context, snap *analysis.Model, moved []*model.Object, urls []string, rejected map[string][]string) []string {
 	var notes []string
 	for _, u := range urls {
 		var others []string

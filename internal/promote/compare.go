@@ -29,7 +29,7 @@ type EnvDiff struct {
 }
 
 // Compare compares two environments service by service.
-func Compare(snap *analysis.Snapshot, a, b string) (*EnvDiff, error) {
+func Compare(snap *analysis.Model, a, b string) (*EnvDiff, error) {
 	if err := checkEnvs(snap, a, b); err != nil {
 		return nil, err
 	}
@@ -54,7 +54,7 @@ func Compare(snap *analysis.Snapshot, a, b string) (*EnvDiff, error) {
 	return d, nil
 }
 
-func checkEnvs(snap *analysis.Snapshot, envs ...string) error {
+func checkEnvs(snap *analysis.Model, envs ...string) error {
 	if snap.Repo.OverlayRoot == "" {
 		return inputErr("comparing environments needs the openCenter layout (applications/overlays/<cluster>/)")
 	}
@@ -152,7 +152,7 @@ type Matrix struct {
 
 // EnvMatrix builds the matrix over the promotion chain (every cluster
 // when no chain is known).
-func EnvMatrix(snap *analysis.Snapshot) (*Matrix, error) {
+func EnvMatrix(snap *analysis.Model) (*Matrix, error) {
 	if err := checkEnvs(snap); err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func NewErrors(before, after []diag.Diagnostic) []diag.Diagnostic {
 }
 
 type planner struct {
-	snap         *analysis.Snapshot
+	snap         *analysis.Model
 	repo         *model.Repo
 	cfg          *config.Config
 	opts         Options
@@ -122,7 +122,7 @@ type planner struct {
 	brought      map[string]bool // source files of A already handled
 }
 
-func plan(snap *analysis.Snapshot, opts Options) (*Plan, error) {
+func plan(snap *analysis.Model, opts Options) (*Plan, error) {
 	repo := snap.Repo
 	if repo.OverlayRoot == "" {
 		return nil, inputErr("promotion needs the openCenter layout (applications/overlays/<cluster>/)")

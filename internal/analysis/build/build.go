@@ -100,14 +100,14 @@ type Options struct {
 // Builder renders the Kustomizations of one analysed snapshot. It is safe
 // for concurrent use.
 type Builder struct {
-	snap *analysis.Snapshot
+	snap *analysis.Model
 	rend *render.Renderer
 	mu   sync.Mutex
 	ign  map[ignoreKey]*ignoreRules
 }
 
 // New returns a Builder for the snapshot.
-func New(snap *analysis.Snapshot, opts Options) *Builder {
+func New(snap *analysis.Model, opts Options) *Builder {
 	r := opts.Renderer
 	if r == nil {
 		r = render.New()
@@ -117,7 +117,7 @@ func New(snap *analysis.Snapshot, opts Options) *Builder {
 
 // List returns every Flux Kustomization of every cluster, by cluster, then
 // file.
-func List(snap *analysis.Snapshot) []Kustomization {
+func List(snap *analysis.Model) []Kustomization {
 	var out []Kustomization
 	for _, cl := range snap.Clusters {
 		for _, p := range cl.Pulls {

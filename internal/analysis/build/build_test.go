@@ -29,7 +29,7 @@ spec:
   path: ./apps/PATH
 `
 
-func snapshot(t *testing.T, fsys fstest.MapFS) *analysis.Snapshot {
+func snapshot(t *testing.T, fsys fstest.MapFS) *analysis.Model {
 	t.Helper()
 	return analysis.Load(context.Background(), analysis.Options{FS: fsys}, config.Default())
 }

@@ -34,7 +34,7 @@ func fleetFS(level func(cluster string) string) fstest.MapFS {
 // parallel (CI runs it under -race): one cluster's edit changes its two
 // ConfigMaps and nothing else.
 func TestCompareSnapshots(t *testing.T) {
-	load := func(fsys fstest.MapFS) *analysis.Snapshot {
+	load := func(fsys fstest.MapFS) *analysis.Model {
 		return analysis.Load(context.Background(), analysis.Options{FS: fsys}, config.Default())
 	}
 	old := load(fleetFS(func(string) string { return "info" }))

@@ -19,8 +19,8 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/build"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
-	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 )
 
 // Kinds of change.
@@ -128,7 +128,7 @@ func (r *Report) Summary() Counts {
 
 // Compare renders both snapshots and compares them cluster by cluster.
 // Clusters present on one side only compare with nothing.
-func Compare(ctx context.Context, old, cur *analysis.Snapshot, opts Options) *Report {
+func Compare(ctx context.Context, old, cur *analysis.Model, opts Options) *Report {
 	rend := opts.Renderer
 	if rend == nil {
 		rend = render.New()
@@ -160,7 +160,7 @@ type side struct {
 
 // renderSide renders every Kustomization (and uncovered cluster root) of
 // a snapshot, in parallel.
-func renderSide(ctx context.Context, snap *analysis.Snapshot, rend *render.Renderer, want map[string]bool) map[string]*side {
+func renderSide(ctx context.Context, snap *analysis.Model, rend *render.Renderer, want map[string]bool) map[string]*side {
 	out := map[string]*side{}
 	if snap == nil {
 		return out
