@@ -119,6 +119,22 @@ func ScopeOf(snap *Snapshot, changed []string) *Scope {
 	for _, p := range s.Changed {
 		s.files[p] = true
 	}
+	// A changed kustomization may stop listing a file of its folder: that
+	// file is then reached by no cluster, and a finding about it
+	// (flux/not-applied) is the commit's.
+	kdirs := map[string]bool{}
+	for _, p := range s.Changed {
+		if model.IsKustomizationFile(p) {
+			kdirs[path.Dir(p)] = true
+		}
+	}
+	if len(kdirs) > 0 {
+		for _, p := range repo.Listing.Files {
+			if kdirs[path.Dir(p)] {
+				s.files[p] = true
+			}
+		}
+	}
 	for _, c := range snap.Clusters {
 		if !affected[c.Name] {
 			continue

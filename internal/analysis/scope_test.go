@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -121,5 +122,28 @@ func TestRelevantSkipsUnreadFolders(t *testing.T) {
 		if got := Relevant(nil, p); got != want {
 			t.Errorf("Relevant(%q) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// TestScopeKeepsFilesAChangedKustomizationDropped: a changed
+// kustomization.yaml that stops listing a file of its folder makes that
+// file's findings the change's, though no cluster reaches the file now.
+func TestScopeKeepsFilesAChangedKustomizationDropped(t *testing.T) {
+	m := scopeRepo()
+	m["shared/source.yaml"] = &fstest.MapFile{Data: []byte("apiVersion: source.toolkit.fluxcd.io/v1\nkind: OCIRepository\nmetadata:\n  name: s\nspec:\n  url: oci://x/y\n")}
+	m["elsewhere/x.yaml"] = &fstest.MapFile{Data: []byte("a: 1\n")}
+	res, err := Analyze(context.Background(), Options{FS: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := ScopeOf(res.Model, []string{"shared/kustomization.yaml"})
+	if s.All {
+		t.Fatal("a kustomization both clusters read affects those clusters, not all")
+	}
+	if !s.Keeps(diag.Diagnostic{File: "shared/source.yaml"}) {
+		t.Error("the unlisted file next to the changed kustomization is out of scope")
+	}
+	if s.Keeps(diag.Diagnostic{File: "elsewhere/x.yaml"}) {
+		t.Error("an unrelated file is in scope")
 	}
 }

@@ -75,6 +75,16 @@ func hostileCases() []hostileCase {
 				writeFile(t, filepath.Join(repo, "apps/line.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: line\ndata:\n  key: "+strings.Repeat("x", 10<<20)+"\n"))
 			},
 			want: []hostileFinding{{"apps/line.yaml", "repo/file-too-large", "is not analysed", 0}}},
+		{name: "a mapping of 200,000 keys on one line", resources: []string{"wide.yaml"},
+			write: func(t *testing.T, repo, _ string) {
+				writeFile(t, filepath.Join(repo, "apps/wide.yaml"), hostilerepo.WideMapping(200_000, false))
+			},
+			want: []hostileFinding{{"apps/wide.yaml", "yaml/syntax", "has 200000 keys, more than 10000", 5}}},
+		{name: "one key repeated 5,000 times", resources: []string{"repeated.yaml"},
+			write: func(t *testing.T, repo, _ string) {
+				writeFile(t, filepath.Join(repo, "apps/repeated.yaml"), hostilerepo.WideMapping(5000, true))
+			},
+			want: []hostileFinding{{"apps/repeated.yaml", "yaml/duplicate-key", "more than 100000 pairs of equal keys", 5}}},
 		{name: "binary named .yaml", resources: []string{"blob.yaml"},
 			write: func(t *testing.T, repo, _ string) {
 				writeFile(t, filepath.Join(repo, "apps/blob.yaml"), []byte("\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe binary"))

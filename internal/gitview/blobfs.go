@@ -15,15 +15,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/storer"
-
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/memfs"
 )
-
-// MaxBlobSize bounds how much of one blob is read into memory.
-const MaxBlobSize = 50 << 20
-
-// ErrTooLarge is the fs error for a blob above MaxBlobSize.
-var ErrTooLarge = errors.New("file too large")
 
 // ErrSymlink is the fs error for reading a symbolic link: links are never
 // followed, their target is available through ReadLink.
@@ -228,7 +222,7 @@ func (b *blobFS) size(h plumbing.Hash) (int64, error) {
 
 // fromWork reads name from the work tree when its content is exactly the
 // blob e names (its git hash matches): a regular file, not larger than
-// MaxBlobSize. Anything else (a modified, filtered or missing file, a
+// view.MaxFileSize. Anything else (a modified, filtered or missing file, a
 // link) is not an error: the blob is read instead.
 func (b *blobFS) fromWork(name string, e blobEntry) ([]byte, bool) {
 	if b.work == "" || !e.mode.IsFile() || e.mode == filemode.Symlink {
@@ -236,7 +230,7 @@ func (b *blobFS) fromWork(name string, e blobEntry) ([]byte, bool) {
 	}
 	p := filepath.Join(b.work, filepath.FromSlash(name))
 	info, err := os.Lstat(p)
-	if err != nil || !info.Mode().IsRegular() || info.Size() > MaxBlobSize {
+	if err != nil || !info.Mode().IsRegular() || info.Size() > view.MaxFileSize {
 		return nil, false
 	}
 	f, err := os.Open(p)
@@ -244,8 +238,8 @@ func (b *blobFS) fromWork(name string, e blobEntry) ([]byte, bool) {
 		return nil, false
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxBlobSize+1))
-	if err != nil || len(data) > MaxBlobSize || plumbing.ComputeHash(plumbing.BlobObject, data) != e.hash {
+	data, err := io.ReadAll(io.LimitReader(f, view.MaxFileSize+1))
+	if err != nil || len(data) > view.MaxFileSize || plumbing.ComputeHash(plumbing.BlobObject, data) != e.hash {
 		return nil, false
 	}
 	b.sizes.Store(name, int64(len(data)))
@@ -260,8 +254,8 @@ func (b *blobFS) read(name string, e blobEntry) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
 	}
-	if size > MaxBlobSize {
-		return nil, fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, size, MaxBlobSize)
+	if size > view.MaxFileSize {
+		return nil, fmt.Errorf("%w: %d bytes (limit %d)", view.ErrTooLarge, size, view.MaxFileSize)
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -274,12 +268,12 @@ func (b *blobFS) read(name string, e blobEntry) ([]byte, error) {
 		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
 	}
 	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, MaxBlobSize+1))
+	data, err := io.ReadAll(io.LimitReader(r, view.MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("blob %s: %w", e.hash, err)
 	}
-	if len(data) > MaxBlobSize {
-		return nil, fmt.Errorf("%w: over %d bytes", ErrTooLarge, MaxBlobSize)
+	if len(data) > view.MaxFileSize {
+		return nil, fmt.Errorf("%w: over %d bytes", view.ErrTooLarge, view.MaxFileSize)
 	}
 	return data, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/format/index"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 )
 
 // View is the content git would commit: the stage-0 entries of the index,
@@ -134,7 +135,7 @@ func openStorage(loc Location) (*git.Repository, error) {
 		repoFS = dotgit.NewRepositoryFilesystem(dotFS, osfs.New(loc.CommonDir))
 	}
 	st := filesystem.NewStorageWithOptions(repoFS, cache.NewObjectLRUDefault(),
-		filesystem.Options{LargeObjectThreshold: MaxBlobSize})
+		filesystem.Options{LargeObjectThreshold: view.MaxFileSize})
 	repo, err := git.Open(st, nil)
 	if err != nil && !errors.Is(err, git.ErrWorktreeNotProvided) {
 		return nil, fmt.Errorf("%s: %w", loc.GitDir, err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/gittest"
 )
 
@@ -434,7 +435,7 @@ func TestStagedLargeBlob(t *testing.T) {
 	}
 	dir := gittest.Init(t)
 	big := filepath.Join(dir, "big.yaml")
-	if err := os.WriteFile(big, make([]byte, MaxBlobSize+1), 0o644); err != nil {
+	if err := os.WriteFile(big, make([]byte, view.MaxFileSize+1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	gittest.Write(t, dir, map[string]string{"small.yaml": "s\n"})
@@ -445,10 +446,10 @@ func TestStagedLargeBlob(t *testing.T) {
 	}
 	_, err = v.ReadFile("big.yaml")
 	var pe *fs.PathError
-	if !errors.Is(err, ErrTooLarge) || !errors.As(err, &pe) || pe.Path != "big.yaml" {
+	if !errors.Is(err, view.ErrTooLarge) || !errors.As(err, &pe) || pe.Path != "big.yaml" {
 		t.Errorf("ReadFile(big) = %v, want a path error with ErrTooLarge", err)
 	}
-	if fi, err := v.Stat("big.yaml"); err != nil || fi.Size() != MaxBlobSize+1 {
+	if fi, err := v.Stat("big.yaml"); err != nil || fi.Size() != view.MaxFileSize+1 {
 		t.Errorf("Stat(big) = %v, %v", fi, err)
 	}
 	if got := readString(t, v, "small.yaml"); got != "s\n" {

@@ -81,6 +81,26 @@ func AliasBomb(levels, width int) []byte {
 	return b.Bytes()
 }
 
+// WideMapping is a ConfigMap whose data is one flow mapping of n keys on
+// one line: key0, key1, ... or, when repeated, the same key n times.
+// Decoders compare every key with every other.
+func WideMapping(n int, repeated bool) []byte {
+	var b bytes.Buffer
+	b.WriteString("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wide\ndata: {")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if repeated {
+			b.WriteString("k: v")
+		} else {
+			fmt.Fprintf(&b, "k%d: v", i)
+		}
+	}
+	b.WriteString("}\n")
+	return b.Bytes()
+}
+
 // ConfigMaps is a multi-document file of n ConfigMaps.
 func ConfigMaps(n int) []byte {
 	var b bytes.Buffer

@@ -46,6 +46,7 @@ var (
 	FluxSuspended           = &Rule{ID: "flux/suspended", Severity: diag.Warning, Doc: "suspend: true is committed", Fix: "set suspend: false"}
 	FluxGitURL              = &Rule{ID: "flux/git-url", Severity: diag.Error, Doc: "a GitRepository url is not http://, https:// or ssh://", Fix: ""}
 	FluxHelmReleaseChart    = &Rule{ID: "flux/helmrelease-chart", Severity: diag.Error, Doc: "a HelmRelease has both or neither of chart and chartRef", Fix: ""}
+	FluxNamespaceNotFound   = &Rule{ID: "flux/namespace-not-found", Severity: diag.Error, Doc: "a targetNamespace is created by no Namespace of the repository, is used nowhere else, and is one edit away from a namespace that exists: a typo, and Flux fails with namespace not found", Fix: "use the namespace meant"}
 	FluxDuplicateObject     = &Rule{ID: "flux/duplicate-object", Severity: diag.Error, Doc: "two Flux Kustomizations of one cluster render the same object (kind, namespace, name), so they take turns owning it and pruning either deletes it", Fix: "point spec.path at the intended sub-folder"}
 
 	TagNotAString      = &Rule{ID: "tag/not-a-string", Severity: diag.Error, Doc: "ref.tag is an unquoted number", Fix: "quote it"}
@@ -100,6 +101,7 @@ var all = []*Rule{
 	FluxSuspended,
 	FluxGitURL,
 	FluxHelmReleaseChart,
+	FluxNamespaceNotFound,
 	FluxDuplicateObject,
 	TagNotAString,
 	TagUnpinned,

@@ -11,13 +11,9 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/memfs"
 )
-
-// maxBlob bounds what is read from one blob, so a huge file in a base
-// repository cannot exhaust memory.
-const maxBlob = 16 << 20
 
 // TreeFS is a read-only fs.FS over a git tree. go-git's trees and object
 // storage are not safe for concurrent use, so every access holds mu, which
@@ -118,15 +114,15 @@ func (t *TreeFS) Open(name string) (fs.File, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
-	if f.Size > maxBlob {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("file is %d bytes, above the %d byte limit", f.Size, maxBlob)}
+	if f.Size > view.MaxFileSize {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%w: %d bytes, above the %d MB limit", view.ErrTooLarge, f.Size, view.MaxFileSize>>20)}
 	}
 	r, err := f.Reader()
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, maxBlob+1))
+	data, err := io.ReadAll(io.LimitReader(r, view.MaxFileSize+1))
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}

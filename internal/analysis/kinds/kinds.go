@@ -2,6 +2,8 @@
 // alone, for every package that needs it (the model, the builds).
 package kinds
 
+import "strings"
+
 // clusterScoped are the built-in kinds kustomize knows to be cluster-scoped
 // (kyaml's openapi precomputedIsNamespaceScoped): its namespace transformer
 // and Flux's targetNamespace leave them alone. Like kustomize, every other
@@ -18,3 +20,11 @@ var clusterScoped = map[string]bool{
 
 // ClusterScoped reports whether kustomize takes kind as cluster-scoped.
 func ClusterScoped(kind string) bool { return clusterScoped[kind] }
+
+// Group is the API group of an apiVersion ("" for the core group: "v1").
+func Group(apiVersion string) string {
+	if g, _, ok := strings.Cut(apiVersion, "/"); ok {
+		return g
+	}
+	return ""
+}

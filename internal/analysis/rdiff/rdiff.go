@@ -9,16 +9,16 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/kinds"
 	"reflect"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/build"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 )
@@ -184,26 +184,13 @@ func renderSide(ctx context.Context, snap *analysis.Snapshot, rend *render.Rende
 			jobs = append(jobs, &job{k: k})
 		}
 	}
-	var wg sync.WaitGroup
-	next := make(chan *job)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range next {
-				if j.root != "" {
-					j.res = b.BuildRoot(ctx, j.root)
-				} else {
-					j.res = b.Build(ctx, j.k)
-				}
-			}
-		}()
-	}
-	for _, j := range jobs {
-		next <- j
-	}
-	close(next)
-	wg.Wait()
+	pool.Each(jobs, func(j *job) {
+		if j.root != "" {
+			j.res = b.BuildRoot(ctx, j.root)
+		} else {
+			j.res = b.Build(ctx, j.k)
+		}
+	})
 	for _, j := range jobs {
 		if j.res == nil {
 			continue
@@ -214,7 +201,9 @@ func renderSide(ctx context.Context, snap *analysis.Snapshot, rend *render.Rende
 	return out
 }
 
-type identity struct{ kind, namespace, name string }
+// identity is an object's identity in a cluster: group, kind, namespace
+// and name (the version is not part of it).
+type identity struct{ group, kind, namespace, name string }
 
 type placed struct {
 	obj  build.Object
@@ -237,7 +226,7 @@ func index(s *side, label string, c *Cluster) (map[identity][]placed, map[string
 			continue
 		}
 		for _, o := range r.Objects {
-			id := identity{o.Kind, o.Namespace, o.Name}
+			id := identity{kinds.Group(o.APIVersion), o.Kind, o.Namespace, o.Name}
 			objs[id] = append(objs[id], placed{obj: o, from: k})
 		}
 	}

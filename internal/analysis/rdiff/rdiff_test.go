@@ -17,7 +17,7 @@ func secret(data map[string]any, sops bool) []placed {
 }
 
 func TestSecretsNeverPrinted(t *testing.T) {
-	id := identity{"Secret", "app", "db"}
+	id := identity{"", "Secret", "app", "db"}
 	// "hunter2" and "correct-horse" in base64.
 	old := secret(map[string]any{"password": "aHVudGVyMg==", "user": "YWRtaW4="}, false)
 	cur := secret(map[string]any{"password": "Y29ycmVjdC1ob3JzZQ==", "user": "YWRtaW4=", "token": "dG9rZW4="}, false)
@@ -46,7 +46,7 @@ func TestSecretsNeverPrinted(t *testing.T) {
 }
 
 func TestLargeAndBinarySummarised(t *testing.T) {
-	id := identity{"ConfigMap", "app", "big"}
+	id := identity{"", "ConfigMap", "app", "big"}
 	cm := func(v string, binary bool) []placed {
 		doc := map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "big", "namespace": "app"}, "data": map[string]any{"k": v}}
 		if binary {
@@ -93,5 +93,33 @@ func TestMarkdownTruncated(t *testing.T) {
 	small := (&Report{Clusters: rep.Clusters[:1]}).Markdown("t", 1<<20)
 	if strings.Contains(small, "Truncated") || strings.Count(small, "- **changed**") != 200 {
 		t.Errorf("a report under the limit is truncated")
+	}
+}
+
+// TestIdentityHasTheGroup: objects of one kind and name in two API groups
+// (a v1 ServiceAccount and a talos.dev one) are two objects, not a
+// duplicate; the same object applied twice is one.
+func TestIdentityHasTheGroup(t *testing.T) {
+	sa := func(apiVersion, from string) build.Object {
+		return build.Object{APIVersion: apiVersion, Kind: "ServiceAccount", Namespace: "ci", Name: "runner",
+			Doc: map[string]any{"apiVersion": apiVersion, "kind": "ServiceAccount"}, File: from + ".yaml"}
+	}
+	s := &side{results: []*build.Result{
+		{Kustomization: build.Kustomization{Name: "runner"}, Objects: []build.Object{sa("v1", "a")}},
+		{Kustomization: build.Kustomization{Name: "talos"}, Objects: []build.Object{sa("talos.dev/v1alpha1", "b")}},
+	}}
+	objs, _ := index(s, "new", &Cluster{})
+	if len(objs) != 2 {
+		t.Fatalf("%d identities, want 2: %v", len(objs), objs)
+	}
+	for id, ps := range objs {
+		if len(ps) != 1 {
+			t.Errorf("%v placed %d times", id, len(ps))
+		}
+	}
+	s.results = append(s.results, &build.Result{Kustomization: build.Kustomization{Name: "copy"}, Objects: []build.Object{sa("v1", "c")}})
+	objs, _ = index(s, "new", &Cluster{})
+	if ps := objs[identity{"", "ServiceAccount", "ci", "runner"}]; len(ps) != 2 {
+		t.Errorf("the v1 ServiceAccount applied twice is placed %d times, want 2", len(ps))
 	}
 }

@@ -105,6 +105,9 @@ func scanPlain(src fs.FS, dir string, maxBytes int64) (resources, problems []str
 		if e := yamlfile.CheckAliases(data, yamlfile.MaxAliasNodes); e != nil {
 			return &FileError{File: p, Err: e} // decoding it below would expand it
 		}
+		if e := yamlfile.CheckMappings(data); e != nil {
+			return &FileError{File: p, Err: e}
+		}
 		if !isKubernetesYAML(data) {
 			problems = append(problems, p)
 		}

@@ -131,6 +131,9 @@ func (l *lazyFS) ensure(p string) error {
 	if e := yamlfile.CheckAliases(data, yamlfile.MaxAliasNodes); e != nil {
 		return l.fail(&FileError{File: r, Err: e})
 	}
+	if e := yamlfile.CheckMappings(data); e != nil {
+		return l.fail(&FileError{File: r, Err: e})
+	}
 	if isKustomizationFile(r) {
 		if l.shared && setsOpenAPI(data) {
 			l.needExclusive = true

@@ -21,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"go.yaml.in/yaml/v3"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resource"
@@ -117,7 +118,7 @@ type Limits struct {
 // DefaultLimits are generous for real repositories and small enough that a
 // hostile one cannot exhaust memory. Real builds take well under a second.
 func DefaultLimits() Limits {
-	return Limits{MaxFileBytes: 8 << 20, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 20000, MaxCacheBytes: 64 << 20,
+	return Limits{MaxFileBytes: view.MaxFileSize, MaxFiles: 20000, MaxObjects: 10000, MaxCache: 20000, MaxCacheBytes: 64 << 20,
 		BuildTimeout: 30 * time.Second, MaxAbandoned: 2}
 }
 

@@ -157,6 +157,17 @@ func (r *renderRun) buildError(j *renderJob) {
 	d.Related = append(d.Related, r.duplicates(j)...)
 }
 
+// resIDKindName reads the kind and name of a kustomize resource ID,
+// Kind.version.group/name.namespace; names may hold dots, namespaces not.
+func resIDKindName(id string) (kind, name string) {
+	kind, _, _ = strings.Cut(id, ".")
+	_, name, _ = strings.Cut(id, "/")
+	if i := strings.LastIndex(name, "."); i >= 0 {
+		name = name[:i]
+	}
+	return kind, name
+}
+
 var duplicateIDRE = regexp.MustCompile(`already registered id: (\S+)`)
 
 // duplicates points, for a build that fails because two files define the
@@ -166,13 +177,7 @@ func (r *renderRun) duplicates(j *renderJob) []diag.Related {
 	if m == nil {
 		return nil
 	}
-	// Kind.version.group/name.namespace; names may hold dots, not namespaces.
-	kind, _, _ := strings.Cut(m[1], ".")
-	_, rest, _ := strings.Cut(m[1], "/")
-	name := rest
-	if i := strings.LastIndex(rest, "."); i >= 0 {
-		name = rest[:i]
-	}
+	kind, name := resIDKindName(m[1])
 	var out []diag.Related
 	for _, file := range j.res.Files {
 		if model.IsKustomizationFile(file) || !view.IsYAML(file) {
@@ -250,13 +255,7 @@ var (
 func (r *renderRun) failingPatch(v *view.View, dir string, root *yaml.Node, msg string) *yaml.Node {
 	var match func(doc *yaml.Node) bool
 	if m := patchIDRE.FindStringSubmatch(msg); m != nil {
-		// Kind.version.group/name.namespace; names may hold dots, not namespaces.
-		kind, _, _ := strings.Cut(m[1], ".")
-		_, rest, _ := strings.Cut(m[1], "/")
-		name := rest
-		if i := strings.LastIndex(rest, "."); i >= 0 {
-			name = rest[:i]
-		}
+		kind, name := resIDKindName(m[1])
 		match = func(doc *yaml.Node) bool {
 			return doc.Kind == yaml.MappingNode && yamlfile.Str(doc, "kind") == kind && yamlfile.Str(doc, "metadata", "name") == name
 		}

@@ -89,6 +89,7 @@ func Checks() []*Check {
 		pulls,
 		notAppliedCheck,
 		dependsOn,
+		namespaces,
 		decryption,
 		unusedFiles,
 		tags,

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/kinds"
 	"path"
 	"slices"
 	"strings"
@@ -13,7 +14,11 @@ import (
 )
 
 // objectKey names an object the way the API server does.
-type objectKey struct{ kind, namespace, name string }
+// objectKey is an object's identity in a cluster, as the API server and
+// Flux's inventory see it: group, kind, namespace and name (a v1
+// ServiceAccount and a talos.dev ServiceAccount of one name are two
+// objects).
+type objectKey struct{ group, kind, namespace, name string }
 
 func (k objectKey) String() string {
 	if k.namespace == "" {
@@ -105,7 +110,7 @@ func (r *renderRun) checkDuplicates(jobs []*renderJob) {
 			if o.Name == "" || strings.Contains(o.Name+o.Namespace, "${") || !owns(o) {
 				continue
 			}
-			ow.objects[objectKey{o.Kind, o.Namespace, o.Name}] = o
+			ow.objects[objectKey{kinds.Group(o.APIVersion), o.Kind, o.Namespace, o.Name}] = o
 		}
 		g := group{j.cl, kubeConfigTarget(j.p)}
 		if _, ok := groups[g]; !ok {

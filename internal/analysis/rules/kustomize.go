@@ -79,7 +79,7 @@ func suggest(v *view.View, target string) string {
 	for _, e := range v.ReadDir(dir) {
 		name := e.Name()
 		other := strings.TrimSuffix(name, path.Ext(name))
-		if name == base || sameButDigits(other, stem) {
+		if name == base || words.OnlyDigitsDiffer(other, stem) {
 			continue
 		}
 		switch d := editDistance(other, stem) + extDistance(name, base); {
@@ -93,19 +93,6 @@ func suggest(v *view.View, target string) string {
 		return ""
 	}
 	return path.Join(dir, best)
-}
-
-// sameButDigits reports whether a and b differ, and only in digits.
-func sameButDigits(a, b string) bool {
-	strip := func(s string) string {
-		return strings.Map(func(r rune) rune {
-			if r >= '0' && r <= '9' {
-				return -1
-			}
-			return r
-		}, s)
-	}
-	return a != b && strip(a) == strip(b)
 }
 
 // extDistance is 0 for the same extension or .yaml against .yml, else 1.

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
 )
@@ -37,10 +35,8 @@ func checkRender(c *Pass) {
 	if c.cancelled() {
 		return
 	}
-	r := &renderRun{c: c, byFile: map[string][]*model.Object{}, seenDiag: map[string]bool{}, kindDone: map[string]bool{}}
-	for _, o := range c.Repo.Objects {
-		r.byFile[o.File.Path] = append(r.byFile[o.File.Path], o)
-	}
+	r := &renderRun{c: c, sm: NewSourceMap(c.Repo), seenDiag: map[string]bool{}, kindDone: map[string]bool{}}
+	r.byFile = r.sm.byFile
 	for _, d := range c.Findings() {
 		r.seenDiag[fmt.Sprintf("%s\x00%d", d.File, d.Range.Start.Line)] = true
 	}
@@ -119,31 +115,18 @@ func checkRender(c *Pass) {
 	}
 	vctx, cancel := context.WithTimeout(c.context(), timeout)
 	defer cancel()
-	var wg sync.WaitGroup
-	next := make(chan *item)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for it := range next {
-				if err := vctx.Err(); err != nil {
-					it.err = err
-					continue
-				}
-				if _, ok := it.o.Doc["sops"].(map[string]any); ok {
-					// Flux decrypts before applying: the sops metadata is not
-					// part of the object.
-					delete(it.o.Doc, "sops")
-				}
-				it.vs, it.mis, it.err = v.Validate(it.o.Doc)
-			}
-		}()
-	}
-	for _, it := range items {
-		next <- it
-	}
-	close(next)
-	wg.Wait()
+	pool.Each(items, func(it *item) {
+		if err := vctx.Err(); err != nil {
+			it.err = err
+			return
+		}
+		if _, ok := it.o.Doc["sops"].(map[string]any); ok {
+			// Flux decrypts before applying: the sops metadata is not
+			// part of the object.
+			delete(it.o.Doc, "sops")
+		}
+		it.vs, it.mis, it.err = v.Validate(it.o.Doc)
+	})
 	skipped := map[*renderJob]int{}
 	k := 0
 	for _, j := range unique {

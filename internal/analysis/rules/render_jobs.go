@@ -6,12 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
@@ -37,6 +36,7 @@ type renderJob struct {
 // renderRun holds what one pass of checkRender shares.
 type renderRun struct {
 	c            *Pass
+	sm           *SourceMap
 	byFile       map[string][]*model.Object // repository objects by file
 	seenDiag     map[string]bool            // "file\x00line" of the findings of the checks rendering requires
 	rootCauses   map[string]bool            // files with a finding of rootCauseRules
@@ -79,32 +79,19 @@ func StartRender(c *Context) {
 	}
 	go func() {
 		defer close(st.done)
-		var wg sync.WaitGroup
-		next := make(chan *renderJob)
-		for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for j := range next {
-					if ctx.Err() != nil {
-						continue
-					}
-					if j.p != nil {
-						j.problems, _ = render.NoKustomizationProblems(j.v.FS, j.req.Path)
-						if len(j.problems) > 0 {
-							continue
-						}
-					}
-					j.res = c.Renderer.Render(ctx, j.req)
-					j.rendered = true
+		pool.Each(todo, func(j *renderJob) {
+			if ctx.Err() != nil {
+				return
+			}
+			if j.p != nil {
+				j.problems, _ = render.NoKustomizationProblems(j.v.FS, j.req.Path)
+				if len(j.problems) > 0 {
+					return
 				}
-			}()
-		}
-		for _, j := range todo {
-			next <- j
-		}
-		close(next)
-		wg.Wait()
+			}
+			j.res = c.Renderer.Render(ctx, j.req)
+			j.rendered = true
+		})
 	}()
 }
 
@@ -137,6 +124,9 @@ func (r *renderRun) jobs() []*renderJob {
 	}
 	return out
 }
+
+// build names the job's build for the source map.
+func (j *renderJob) build() Build { return Build{Cluster: j.cl, Pull: j.p, View: j.v} }
 
 func jobKey(j *renderJob) string {
 	fsys := j.req.FS

@@ -59,12 +59,7 @@ func (r *renderRun) patchMissesRemovedAPI(j *renderJob) bool {
 	if m == nil {
 		return false
 	}
-	kind, _, _ := strings.Cut(m[1], ".")
-	_, rest, _ := strings.Cut(m[1], "/")
-	name := rest
-	if i := strings.LastIndex(rest, "."); i >= 0 {
-		name = rest[:i]
-	}
+	kind, name := resIDKindName(m[1])
 	for _, f := range j.res.Files {
 		for _, o := range r.byFile[f] {
 			if o.Kind == kind && o.Name == name && r.reportedIn(o, catalog.FluxAPIRemoved) {

@@ -64,7 +64,7 @@ func (r *renderRun) report1(j *renderJob, o *render.Object, vs []schema.Violatio
 	if len(vs) == 0 {
 		return
 	}
-	src := r.source(j, o)
+	src := r.sm.Object(j.build(), o)
 	if src != nil && r.superseded(src) {
 		return
 	}
@@ -106,7 +106,7 @@ func (r *renderRun) violation(j *renderJob, o *render.Object, src *model.Object,
 			}
 			if patched(n, o.Doc, x.Path) {
 				// The source's value was replaced: the patch wrote the bad one.
-				if f, rg, ok := r.patchFor(j, o, x.Path); ok {
+				if f, rg, ok := r.sm.Patch(j.build(), o, x.Path); ok {
 					r.reportRange(rule, f, rg, msg+"; set by this patch")
 					return
 				}
@@ -122,7 +122,7 @@ func (r *renderRun) violation(j *renderJob, o *render.Object, src *model.Object,
 		}
 	}
 	// The field is not in the source: a patch or a transformer set it.
-	if f, rg, ok := r.patchFor(j, o, x.Path); ok {
+	if f, rg, ok := r.sm.Patch(j.build(), o, x.Path); ok {
 		r.reportRange(rule, f, rg, msg+"; set by this patch")
 		return
 	}

@@ -57,16 +57,75 @@ func patched(n *yaml.Node, doc map[string]any, ptr []string) bool {
 	return string(a) != string(b) && !strings.Contains(n.Value, "${")
 }
 
-// source finds the object as written in the file it was rendered from.
-func (r *renderRun) source(j *renderJob, o *render.Object) *model.Object {
+// SourceMap maps what a build renders back to what the user wrote: the
+// object a rendered object comes from, and the line that set one of its
+// fields (in the object itself, or in the patch that set or replaced it).
+type SourceMap struct {
+	repo   *model.Repo
+	byFile map[string][]*model.Object // repository objects by file
+}
+
+// NewSourceMap returns the source map of a repository's builds.
+func NewSourceMap(repo *model.Repo) *SourceMap {
+	m := &SourceMap{repo: repo, byFile: map[string][]*model.Object{}}
+	for _, o := range repo.Objects {
+		m.byFile[o.File.Path] = append(m.byFile[o.File.Path], o)
+	}
+	return m
+}
+
+// Build names one build: the cluster, the Flux Kustomization it renders
+// (nil for a cluster root that none applies) and the view it reads.
+type Build struct {
+	Cluster *model.Cluster
+	Pull    *model.Pull
+	View    *view.View
+}
+
+// Location is where something was written.
+type Location struct {
+	View  *view.View // the repository's view, or a base tree's
+	File  *yamlfile.File
+	Range diag.Range
+}
+
+// Field returns where the field at ptr (a JSON pointer split in segments)
+// of rendered object o was written: the patch that set it or replaced its
+// value, else its line in the object's source.
+func (m *SourceMap) Field(b Build, o *render.Object, ptr []string) (Location, bool) {
+	if src := m.Object(b, o); src != nil {
+		if n, ok := yamlfile.FindPointer(src.Node(), ptr); ok {
+			written := n // the key, for a field of a mapping: compare its value
+			if len(ptr) > 0 {
+				if _, v := yamlfile.GetKV(yamlfile.Get(src.Node(), ptr[:len(ptr)-1]...), ptr[len(ptr)-1]); v != nil {
+					written = v
+				}
+			}
+			if patched(written, o.Doc, ptr) {
+				if f, rg, ok := m.Patch(b, o, ptr); ok {
+					return Location{m.repo.View, f, rg}, true
+				}
+			}
+			return Location{src.View, src.File, src.File.NodeRange(n)}, true
+		}
+	}
+	if f, rg, ok := m.Patch(b, o, ptr); ok {
+		return Location{m.repo.View, f, rg}, true
+	}
+	return Location{}, false
+}
+
+// Object finds the object as written in the file it was rendered from,
+// or nil.
+func (m *SourceMap) Object(b Build, o *render.Object) *model.Object {
 	if o.Origin == "" {
 		return nil
 	}
 	var objs []*model.Object
-	if j.v == r.c.Repo.View {
-		objs = r.byFile[o.Origin]
-	} else if f, err := j.v.YAML(o.Origin); err == nil {
-		objs = model.ObjectsOf(j.v, f)
+	if b.View == m.repo.View {
+		objs = m.byFile[o.Origin]
+	} else if f, err := b.View.YAML(o.Origin); err == nil {
+		objs = model.ObjectsOf(b.View, f)
 	}
 	var best *model.Object
 	for _, s := range objs {
@@ -96,30 +155,30 @@ func (r *renderRun) source(j *renderJob, o *render.Object) *model.Object {
 	return best
 }
 
-// patchFor finds the patch that sets a field absent from the object's
-// source: in the Flux Kustomization's spec.patches, or in a patches entry
-// of a kustomization of the repository that the cluster reads.
-func (r *renderRun) patchFor(j *renderJob, o *render.Object, ptr []string) (*yamlfile.File, diag.Range, bool) {
-	c := r.c
-	if j.p != nil && j.p.K.Obj.View == c.Repo.View {
-		f := j.p.K.Obj.File
-		for _, it := range yamlfile.Items(yamlfile.Get(j.p.K.Obj.Node(), "spec", "patches")) {
+// Patch finds the patch of the repository that sets field ptr of o: in
+// the Flux Kustomization's spec.patches, or in a patches entry of a
+// kustomization of the repository that the cluster reads.
+func (m *SourceMap) Patch(b Build, o *render.Object, ptr []string) (*yamlfile.File, diag.Range, bool) {
+	repo := m.repo
+	if b.Pull != nil && b.Pull.K.Obj.View == repo.View {
+		f := b.Pull.K.Obj.File
+		for _, it := range yamlfile.Items(yamlfile.Get(b.Pull.K.Obj.Node(), "spec", "patches")) {
 			if rg, ok := inlinePatch(f, it, o, ptr); ok {
 				return f, rg, true
 			}
 		}
 	}
-	if j.v != c.Repo.View {
+	if b.View != repo.View {
 		return nil, diag.Range{}, false
 	}
-	for _, k := range sortedKustomizations(c.Repo) {
-		if !j.cl.Reaches(c.Repo.View, k.File.Path) || k.Root == nil {
+	for _, k := range sortedKustomizations(repo) {
+		if !b.Cluster.Reaches(repo.View, k.File.Path) || k.Root == nil {
 			continue
 		}
 		for _, field := range []string{"patches", "patchesStrategicMerge", "patchesJson6902"} {
 			for _, it := range yamlfile.Items(yamlfile.Get(k.Root, field)) {
 				if yamlfile.IsScalar(it) { // patchesStrategicMerge: a file name
-					if f, rg, ok := r.patchFile(k, it.Value, nil, o, ptr); ok {
+					if f, rg, ok := m.patchFile(k, it.Value, nil, o, ptr); ok {
 						return f, rg, true
 					}
 					continue
@@ -128,7 +187,7 @@ func (r *renderRun) patchFor(j *renderJob, o *render.Object, ptr []string) (*yam
 					return k.File, rg, true
 				}
 				if p := yamlfile.Str(it, "path"); p != "" {
-					if f, rg, ok := r.patchFile(k, p, yamlfile.Get(it, "target"), o, ptr); ok {
+					if f, rg, ok := m.patchFile(k, p, yamlfile.Get(it, "target"), o, ptr); ok {
 						return f, rg, true
 					}
 				}
@@ -139,12 +198,12 @@ func (r *renderRun) patchFor(j *renderJob, o *render.Object, ptr []string) (*yam
 }
 
 // patchFile looks for the field in a patch file of the repository.
-func (r *renderRun) patchFile(k *model.KFile, p string, target *yaml.Node, o *render.Object, ptr []string) (*yamlfile.File, diag.Range, bool) {
+func (m *SourceMap) patchFile(k *model.KFile, p string, target *yaml.Node, o *render.Object, ptr []string) (*yamlfile.File, diag.Range, bool) {
 	full, ok := view.Clean(path.Join(k.Dir, p))
 	if !ok {
 		return nil, diag.Range{}, false
 	}
-	f, err := r.c.Repo.View.YAML(full)
+	f, err := m.repo.View.YAML(full)
 	if err != nil || f == nil {
 		return nil, diag.Range{}, false
 	}

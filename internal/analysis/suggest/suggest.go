@@ -55,3 +55,43 @@ func DidYouMean(word string, cands []string) string {
 	}
 	return ""
 }
+
+// Unique returns the one candidate closest to word, within a third of the
+// word's length (at least one edit), or "" when none is that close or
+// several are equally close. A candidate that differs from word only in
+// its digits is another of a series (node-1, node-2), never a typo. For
+// suggestions that may be applied as fixes, where a guess between two
+// would be wrong half the time.
+func Unique(word string, cands []string) string {
+	best, bestD, ties := "", max(len(word)/3, 1), 0
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if c == word || seen[c] || OnlyDigitsDiffer(c, word) {
+			continue
+		}
+		seen[c] = true
+		switch d := Distance(word, c); {
+		case d < bestD || best == "" && d == bestD:
+			best, bestD, ties = c, d, 0
+		case d == bestD:
+			ties++
+		}
+	}
+	if ties > 0 {
+		return ""
+	}
+	return best
+}
+
+// OnlyDigitsDiffer reports whether a and b differ, and only in digits.
+func OnlyDigitsDiffer(a, b string) bool {
+	strip := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return a != b && strip(a) == strip(b)
+}

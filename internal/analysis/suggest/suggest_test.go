@@ -17,3 +17,22 @@ func TestDidYouMean(t *testing.T) {
 		t.Errorf("Distance = %d", d)
 	}
 }
+
+func TestUnique(t *testing.T) {
+	for _, tc := range []struct {
+		word  string
+		cands []string
+		want  string
+	}{
+		{"defualt", []string{"default", "kube-system"}, "default"},
+		{"monitoirng", []string{"monitoring", "monitoring"}, "monitoring"}, // the same name twice is one candidate
+		{"node-3", []string{"node-1", "node-2"}, ""},                       // a series
+		{"apps-b", []string{"apps-a", "apps-c"}, ""},                       // two as close
+		{"media", []string{"kube-system"}, ""},                             // nothing close
+		{"default", []string{"default"}, ""},                               // the word itself
+	} {
+		if got := Unique(tc.word, tc.cands); got != tc.want {
+			t.Errorf("Unique(%q, %q) = %q, want %q", tc.word, tc.cands, got, tc.want)
+		}
+	}
+}

@@ -10,17 +10,21 @@ import (
 	"io"
 	"io/fs"
 	"path"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 )
 
-// MaxFileSize bounds what is read of one file; larger files are reported
-// and skipped instead of being parsed.
+// MaxFileSize bounds what is read of one file, in every filesystem the
+// engine reads (the working tree, the git index, a base tree at a tag);
+// larger files are reported and skipped instead of being parsed. Neither
+// kustomize nor Flux bounds a file, but what Flux applies goes through the
+// Kubernetes API server, which refuses a request over 3 MiB: a manifest
+// over 8 MiB cannot be applied, so refusing it loses nothing.
 const MaxFileSize = 8 << 20
 
 // Rule IDs for files that cannot be read at all.
@@ -50,7 +54,8 @@ func New(fsys fs.FS, label string) *View {
 	return v
 }
 
-// ErrTooLarge is returned for files above MaxFileSize.
+// ErrTooLarge is the error for a file above MaxFileSize, from whichever
+// filesystem refused it.
 var ErrTooLarge = errors.New("file too large")
 
 // Clean normalises a slash path relative to the root: "./a/../b" -> "b",
@@ -267,26 +272,9 @@ func unreadable(p string, err error) diag.Diagnostic {
 // ParseAll parses the given YAML files in parallel, warming the memo. When
 // ctx ends, the files not yet started are left unparsed.
 func (v *View) ParseAll(ctx context.Context, paths []string) {
-	workers := runtime.GOMAXPROCS(0)
-	ch := make(chan string)
-	var wg sync.WaitGroup
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for p := range ch {
-				if ctx.Err() == nil {
-					_, _ = v.YAML(p)
-				}
-			}
-		}()
-	}
-	for _, p := range paths {
-		if ctx.Err() != nil {
-			break
+	pool.Each(paths, func(p string) {
+		if ctx.Err() == nil {
+			_, _ = v.YAML(p)
 		}
-		ch <- p
-	}
-	close(ch)
-	wg.Wait()
+	})
 }

@@ -72,3 +72,50 @@ func BenchmarkCheckAliases(b *testing.B) {
 		}
 	}
 }
+
+func TestMappingLimits(t *testing.T) {
+	wide := func(n int, key func(i int) string) []byte {
+		var b strings.Builder
+		b.WriteString("kind: ConfigMap\ndata: {")
+		for i := range n {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(key(i) + ": v")
+		}
+		b.WriteString("}\n")
+		return []byte(b.String())
+	}
+	distinct := func(i int) string { return fmt.Sprintf("k%d", i) }
+	same := func(int) string { return "k" }
+	for _, c := range []struct {
+		name  string
+		src   []byte
+		rule  string
+		wants string
+	}{
+		{"10,000 keys", wide(MaxMappingKeys, distinct), "", ""},
+		{"10,001 keys", wide(MaxMappingKeys+1, distinct), RuleSyntax, "has 10001 keys"},
+		{"447 copies of a key", wide(447, same), RuleDuplicateKey, ""}, // 99,681 pairs: each reported
+		{"448 copies of a key", wide(448, same), RuleDuplicateKey, "more than 100000 pairs"},
+		{"block mapping", []byte("a:\n" + strings.Repeat("  k: v\n", 1000)), RuleDuplicateKey, "more than 100000 pairs"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := CheckMappings(c.src)
+			if (e != nil) != (c.wants != "") {
+				t.Fatalf("CheckMappings = %v", e)
+			}
+			f := Parse("f.yaml", c.src)
+			refused := len(f.Docs) == 0
+			if refused != (c.wants != "") {
+				t.Fatalf("Parse refused = %v: %+v", refused, f.Diags)
+			}
+			if c.wants != "" && (len(f.Diags) != 1 || f.Diags[0].Rule != c.rule || !strings.Contains(f.Diags[0].Message, c.wants)) {
+				t.Fatalf("Parse: %+v", f.Diags)
+			}
+			if c.wants == "" && c.rule != "" && len(f.Diags) != 446 {
+				t.Fatalf("%d findings, want one per repeated key", len(f.Diags))
+			}
+		})
+	}
+}

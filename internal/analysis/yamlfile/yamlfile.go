@@ -66,6 +66,22 @@ func Parse(path string, src []byte) *File {
 		}
 	}
 	for _, d := range f.Docs {
+		if e := checkDocMappings(d.Root); e != nil {
+			// Refused: decoders of what callers read would not finish.
+			rule := RuleSyntax
+			if e.Pairs > MaxRepeatedKeyPairs {
+				rule = RuleDuplicateKey
+			}
+			f.Docs = nil
+			f.Diags = append(f.Diags, diag.Diagnostic{
+				Rule: rule, Severity: diag.Error, File: path,
+				Range:   f.LineRange(e.Line),
+				Message: "file is not analysed: " + e.Error(),
+			})
+			return f
+		}
+	}
+	for _, d := range f.Docs {
 		f.checkDuplicates(d.Root)
 	}
 	return f
