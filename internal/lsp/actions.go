@@ -9,17 +9,16 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/tliron/glsp"
-	protocol "github.com/tliron/glsp/protocol_3_16"
-	yaml "go.yaml.in/yaml/v3"
-
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/layout"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pin"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/promote"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
+	"github.com/tliron/glsp"
+	protocol "github.com/tliron/glsp/protocol_3_16"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // lastState returns the last published analysis with the file a URI
@@ -225,7 +224,7 @@ func serviceOf(repo *model.Repo, file string) (svc, env string) {
 	if first == "fluxcd" && !strings.Contains(tail, "/") {
 		first = strings.TrimSuffix(strings.TrimSuffix(tail, ".yaml"), ".yml")
 	}
-	for _, s := range rules.ServiceNames(repo, repo.OverlayRoot+"/"+env) {
+	for _, s := range layout.ServiceNames(repo, repo.OverlayRoot+"/"+env) {
 		if s == first {
 			return s, env
 		}
@@ -675,7 +674,7 @@ func (s *Server) services() (any, error) {
 	svcs := []string{}
 	if snap.Repo.OverlayRoot != "" {
 		for _, e := range envs {
-			for _, sv := range rules.ServiceNames(snap.Repo, path.Join(snap.Repo.OverlayRoot, e)) {
+			for _, sv := range layout.ServiceNames(snap.Repo, path.Join(snap.Repo.OverlayRoot, e)) {
 				if !seen[sv] {
 					seen[sv] = true
 					svcs = append(svcs, sv)

@@ -24,6 +24,10 @@ const maxMessage = 256 << 20
 // does not end the session.
 type codec struct {
 	bad func(err error)
+	// closing reports that the session is ending: no further message is
+	// read, since a response read after the connection closed would make
+	// jsonrpc2 send on a closed channel.
+	closing func() bool
 }
 
 func (codec) WriteObject(w io.Writer, obj any) error {
@@ -40,6 +44,9 @@ func (codec) WriteObject(w io.Writer, obj any) error {
 
 func (c codec) ReadObject(r *bufio.Reader, v any) error {
 	for {
+		if c.closing != nil && c.closing() {
+			return io.EOF
+		}
 		hdr, err := textproto.NewReader(r).ReadMIMEHeader()
 		if err != nil {
 			return err
@@ -73,10 +80,13 @@ type rpcHandler struct {
 	s     *Server
 	h     glsp.Handler
 	async map[string]bool
+	ready <-chan struct{} // closed once the server holds the connection
 }
 
 func (rh *rpcHandler) Handle(_ context.Context, conn *jsonrpc2.Conn, req *jsonrpc2.Request) {
+	<-rh.ready
 	if req.Method == "exit" {
+		rh.s.closing.Store(true) // before the close: see codec.closing
 		rh.s.exit()
 		_ = conn.Close()
 		return

@@ -1,8 +1,15 @@
 package lsp
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/textproto"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -152,7 +159,11 @@ func FuzzServerMessages(f *testing.F) {
 		c.open("apps/cm.yaml")
 		uri := c.uri("apps/cm.yaml")
 		if raw {
-			// The stream may be unusable after this: the server may close it.
+			// The stream may be unusable after this: the server may close
+			// it, and the client's answers to its requests then fail.
+			c.mu.Lock()
+			c.stopping = true
+			c.mu.Unlock()
 			_ = c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			_, _ = c.conn.Write(msg)
 			return
@@ -179,4 +190,75 @@ func TestSecondInitializeRefused(t *testing.T) {
 		t.Fatalf("second initialize: %v", err)
 	}
 	c.waitDiags("apps/secret.yaml", "secret/unencrypted", hasRule("secret/unencrypted"))
+}
+
+// A response to one of the server's requests that arrives with or after
+// exit, or while the session is cancelled, is dropped: jsonrpc2 would send
+// it on the closed channel of the call and end the process.
+func TestResponseAfterExit(t *testing.T) {
+	for _, how := range []string{"exit", "cancel"} {
+		t.Run(how, func(t *testing.T) {
+			root := t.TempDir()
+			if err := hostilerepo.Write(root, fuzzFleet); err != nil {
+				t.Fatal(err)
+			}
+			a, b := net.Pipe()
+			defer b.Close()
+			s := New(Options{Debounce: time.Millisecond, Log: discard{}, Getenv: func(string) string { return "" }})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			served := make(chan error, 1)
+			go func() { served <- s.Serve(ctx, a) }()
+			write := func(msgs ...string) {
+				var buf bytes.Buffer
+				for _, m := range msgs {
+					fmt.Fprintf(&buf, "Content-Length: %d\r\n\r\n%s", len(m), m)
+				}
+				_, _ = b.Write(buf.Bytes()) // one write: the server reads them together
+			}
+			// The server asks to create a progress token for the first
+			// analysis; that request stays pending.
+			requests := make(chan json.RawMessage, 16)
+			go func() {
+				r := bufio.NewReader(b)
+				for {
+					hdr, err := textproto.NewReader(r).ReadMIMEHeader()
+					if err != nil {
+						return
+					}
+					n, _ := strconv.Atoi(hdr.Get("Content-Length"))
+					body := make([]byte, n)
+					if _, err := io.ReadFull(r, body); err != nil {
+						return
+					}
+					var m rpcMessage
+					if json.Unmarshal(body, &m) == nil && m.Method != "" && m.ID != nil {
+						requests <- *m.ID
+					}
+				}
+			}()
+			init, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": map[string]any{
+				"rootUri": pathURI(root), "capabilities": map[string]any{"window": map[string]any{"workDoneProgress": true}},
+				"initializationOptions": map[string]any{"offline": true}}})
+			write(string(init), `{"jsonrpc":"2.0","method":"initialized","params":{}}`)
+			var id json.RawMessage
+			select {
+			case id = <-requests:
+			case <-time.After(time.Minute):
+				t.Fatal("the server sent no request")
+			}
+			resp := `{"jsonrpc":"2.0","id":` + string(id) + `,"result":null}`
+			if how == "exit" {
+				write(`{"jsonrpc":"2.0","method":"exit"}`, resp, resp)
+			} else {
+				cancel()
+				write(resp, resp)
+			}
+			select {
+			case <-served:
+			case <-time.After(time.Minute):
+				t.Fatal("Serve did not return")
+			}
+		})
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sourcegraph/jsonrpc2"
@@ -62,7 +63,8 @@ type Server struct {
 	resolver    *gitsrc.Resolver
 	shutdown    bool
 	progressN   int
-	initCalled  bool // initialize was answered once
+	initCalled  bool        // initialize was answered once
+	closing     atomic.Bool // exit received or the session cancelled: read no more
 
 	kick     chan struct{}
 	done     chan struct{}
@@ -130,21 +132,30 @@ func New(opts Options) *Server {
 // stream closes. It returns nil after a clean shutdown and exit, and an
 // error when the client went away without one.
 func (s *Server) Serve(ctx context.Context, stream io.ReadWriteCloser) error {
-	rh := &rpcHandler{s: s, h: &s.handler, async: map[string]bool{
+	// The connection reads (and may handle a message) before NewConn
+	// returns: nothing may use s.conn until it is set.
+	ready := make(chan struct{})
+	rh := &rpcHandler{s: s, h: &s.handler, ready: ready, async: map[string]bool{
 		protocol.MethodWorkspaceExecuteCommand: true,
 		protocol.MethodTextDocumentCodeAction:  true,
 		protocol.MethodTextDocumentCodeLens:    true,
 		protocol.MethodTextDocumentHover:       true,
 	}}
 	var objStream jsonrpc2.ObjectStream
-	c := codec{bad: func(err error) { s.logf("%v", err) }}
+	c := codec{bad: func(err error) { <-ready; s.logf("%v", err) }, closing: s.closing.Load}
 	objStream = jsonrpc2.NewBufferedStream(stream, c)
 	s.conn = jsonrpc2.NewConn(ctx, objStream, rh)
+	close(ready)
 	go s.loop()
 	select {
 	case <-s.conn.DisconnectNotify():
 	case <-ctx.Done():
-		_ = s.conn.Close()
+		// Closing the stream, not the connection: the connection closes
+		// itself from its read loop. Closed from here, it could meet a
+		// response to one of its calls still being read, and jsonrpc2
+		// would panic (send on a closed channel).
+		s.closing.Store(true)
+		_ = stream.Close()
 	}
 	s.exit()
 	s.mu.Lock()

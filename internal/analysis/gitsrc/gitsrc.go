@@ -121,22 +121,24 @@ func (rs *Resolver) Open(ctx context.Context, url string) (*Repo, error) {
 		rs.repos[key] = o
 	}
 	rs.mu.Unlock()
-	if ok {
-		select {
-		case <-o.done:
-			return o.repo, o.err
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w: %w", ctx.Err(), ErrUnavailable)
-		}
+	if !ok {
+		// The attempt belongs to every waiter, so a caller's cancellation
+		// must not fail it for the others: it runs on, and its caller,
+		// like any other, stops waiting when its context ends.
+		go func() {
+			o.repo, o.err = rs.open(context.WithoutCancel(ctx), url, key)
+			if o.err == nil && o.repo == nil {
+				o.err = fmt.Errorf("%s: %w", url, ErrUnavailable)
+			}
+			close(o.done)
+		}()
 	}
-	// The attempt belongs to every waiter, so a caller's cancellation
-	// must not fail it for the others.
-	o.repo, o.err = rs.open(context.WithoutCancel(ctx), url, key)
-	if o.err == nil && o.repo == nil {
-		o.err = fmt.Errorf("%s: %w", url, ErrUnavailable)
+	select {
+	case <-o.done:
+		return o.repo, o.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ctx.Err(), ErrUnavailable)
 	}
-	close(o.done)
-	return o.repo, o.err
 }
 
 func (rs *Resolver) open(ctx context.Context, url, key string) (*Repo, error) {

@@ -6,8 +6,8 @@ import (
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/layout"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 )
 
@@ -35,7 +35,7 @@ func Compare(snap *analysis.Snapshot, a, b string) (*EnvDiff, error) {
 	}
 	repo := snap.Repo
 	rootA, rootB := repo.OverlayRoot+"/"+a, repo.OverlayRoot+"/"+b
-	sa, sb := setOf(rules.ServiceNames(repo, rootA)), setOf(rules.ServiceNames(repo, rootB))
+	sa, sb := setOf(layout.ServiceNames(repo, rootA)), setOf(layout.ServiceNames(repo, rootB))
 	d := &EnvDiff{A: a, B: b, Services: []ServiceDiff{}, OnlyA: []string{}, OnlyB: []string{}}
 	for _, s := range sortedSet(sa, sb) {
 		switch {
@@ -44,7 +44,7 @@ func Compare(snap *analysis.Snapshot, a, b string) (*EnvDiff, error) {
 		case sb[s] && !sa[s]:
 			d.OnlyB = append(d.OnlyB, s)
 		default:
-			files := rules.DiffService(repo, snap.Config, rootA, rootB, s)
+			files := layout.DiffService(repo, snap.Config, rootA, rootB, s)
 			if files == nil {
 				files = []string{}
 			}
@@ -99,7 +99,7 @@ func sortedSet(ms ...map[string]bool) []string {
 // Flux Kustomizations read, in the cluster overlay at root ("name@ref").
 func ServicePins(repo *model.Repo, root, svc string) []string {
 	svcDir := root + "/services/" + svc
-	fluxFile := rules.FluxFile(root, svc)
+	fluxFile := layout.FluxFile(root, svc)
 	names := map[string]bool{}
 	for _, o := range repo.Objects {
 		if !o.IsFluxKustomization() || !strings.HasPrefix(o.File.Path, root+"/") {
@@ -166,7 +166,7 @@ func EnvMatrix(snap *analysis.Snapshot) (*Matrix, error) {
 	m := &Matrix{Envs: envs, Services: []string{}, Cells: map[string][]Cell{}}
 	present := make([]map[string]bool, len(envs))
 	for i, e := range envs {
-		present[i] = setOf(rules.ServiceNames(repo, path.Join(repo.OverlayRoot, e)))
+		present[i] = setOf(layout.ServiceNames(repo, path.Join(repo.OverlayRoot, e)))
 	}
 	m.Services = sortedSet(present...)
 	for _, s := range m.Services {
@@ -180,7 +180,7 @@ func EnvMatrix(snap *analysis.Snapshot) (*Matrix, error) {
 			if i > 0 {
 				if !present[i-1][s] {
 					c.Status = "new"
-				} else if d := rules.DiffService(repo, snap.Config, path.Join(repo.OverlayRoot, envs[i-1]), root, s); len(d) > 0 {
+				} else if d := layout.DiffService(repo, snap.Config, path.Join(repo.OverlayRoot, envs[i-1]), root, s); len(d) > 0 {
 					c.Status, c.Differ = "different", len(d)
 				} else {
 					c.Status = "same"

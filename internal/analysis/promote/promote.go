@@ -15,8 +15,8 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/layout"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
-	"github.com/opencenter-cloud/gitops-hook/internal/analysis/rules"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 )
 
@@ -148,10 +148,10 @@ func plan(snap *analysis.Snapshot, opts Options) (*Plan, error) {
 		rootA: repo.OverlayRoot + "/" + opts.From, rootB: repo.OverlayRoot + "/" + opts.To,
 		creates: map[string]string{}, newInB: map[string]bool{}, brought: map[string]bool{}}
 	ks := pl.serviceKustomizations()
-	files := rules.ServiceFiles(repo, pl.rootA, opts.Service)
+	files := layout.ServiceFiles(repo, pl.rootA, opts.Service)
 	if len(ks) == 0 && len(files) == 0 {
 		var svcs []string
-		svcs = rules.ServiceNames(repo, pl.rootA)
+		svcs = layout.ServiceNames(repo, pl.rootA)
 		return nil, inputErr("unknown service %q in %s (services: %s)", opts.Service, opts.From, strings.Join(svcs, ", "))
 	}
 	if err := pl.syncFolder(files); err != nil {
@@ -196,7 +196,7 @@ func (pl *planner) create(p, content string) {
 // service's overlay folder.
 func (pl *planner) serviceKustomizations() []*model.Object {
 	svcDir := pl.rootA + "/services/" + pl.opts.Service
-	fluxFile := rules.FluxFile(pl.rootA, pl.opts.Service)
+	fluxFile := layout.FluxFile(pl.rootA, pl.opts.Service)
 	var out []*model.Object
 	for _, o := range pl.repo.Objects {
 		if !o.IsFluxKustomization() || !pl.underA(o.File.Path) {
@@ -218,7 +218,7 @@ func cleanPath(p string) (string, bool) {
 // syncFolder mirrors A's service folder into B, keeping B's env-local files.
 func (pl *planner) syncFolder(files map[string]string) error {
 	svc := pl.opts.Service
-	targets := rules.ServiceFiles(pl.repo, pl.rootB, svc)
+	targets := layout.ServiceFiles(pl.repo, pl.rootB, svc)
 	rels := make([]string, 0, len(files))
 	for r := range files {
 		rels = append(rels, r)
@@ -231,7 +231,7 @@ func (pl *planner) syncFolder(files map[string]string) error {
 		}
 		tp := pl.rootB + "/services/" + svc + "/" + rel
 		if cur, exists := pl.read(tp); exists {
-			if rules.IsEnvLocal(pl.cfg, tp, rel, cur) {
+			if layout.IsEnvLocal(pl.cfg, tp, rel, cur) {
 				pl.notes = append(pl.notes, fmt.Sprintf("%s is environment-local: kept as it is", tp))
 				continue
 			}
@@ -252,7 +252,7 @@ func (pl *planner) syncFolder(files map[string]string) error {
 		}
 		tp := targets[rel]
 		cur, _ := pl.read(tp)
-		if rules.IsEnvLocal(pl.cfg, tp, rel, cur) {
+		if layout.IsEnvLocal(pl.cfg, tp, rel, cur) {
 			pl.notes = append(pl.notes, fmt.Sprintf("%s is environment-local: kept as it is", tp))
 			continue
 		}
@@ -344,11 +344,11 @@ func (pl *planner) bringFile(p string) error {
 	}
 	tp := pl.toB(p)
 	cur, exists := pl.read(tp)
-	if exists && rules.IsEnvLocal(pl.cfg, tp, "", cur) {
+	if exists && layout.IsEnvLocal(pl.cfg, tp, "", cur) {
 		pl.notes = append(pl.notes, fmt.Sprintf("%s is environment-local: kept as it is", tp))
 		return nil
 	}
-	text := rules.RewriteEnv(string(data), pl.opts.From, pl.opts.To)
+	text := layout.RewriteEnv(string(data), pl.opts.From, pl.opts.To)
 	text, err := pl.keepTags(tp, text, cur, exists)
 	if err != nil {
 		return err

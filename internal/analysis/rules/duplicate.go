@@ -124,6 +124,9 @@ func (r *renderRun) checkDuplicates(jobs []*renderJob) {
 		}
 		owners := groups[g]
 		for a, oa := range owners {
+			if r.c.cancelled() {
+				return // every pair of a cluster's builds: a while on large ones
+			}
 			for b, ob := range owners {
 				if a == b {
 					continue

@@ -232,15 +232,39 @@ func inlinePatch(f *yamlfile.File, item *yaml.Node, o *render.Object, ptr []stri
 		return diag.Range{}, false
 	}
 	if pv.Style&yaml.LiteralStyle != 0 {
-		// Literal block: content line i of the value is file line pv.Line+i.
+		// Literal block: content line i of the value is file line pv.Line+i,
+		// and column c of it is column c of the file past the block's
+		// indentation (not the line's: that counts the nesting twice).
 		line := pv.Line + n.Line
-		text := f.LineText(line)
-		indent := len(text) - len(strings.TrimLeft(text, " "))
+		indent := blockIndent(f, pk, pv)
 		start := f.PosAt(line, indent+n.Column)
 		end := f.PosAt(line, indent+n.Column+len([]rune(n.Value)))
 		return diag.Range{Start: start, End: end}, true
 	}
 	return f.NodeRange(pk), true
+}
+
+// blockIndent is the indentation a literal block scalar strips from its
+// lines: the parent's plus an explicit indentation indicator (|2), else
+// that of its first line that is not empty.
+func blockIndent(f *yamlfile.File, key, val *yaml.Node) int {
+	header := f.LineText(val.Line)
+	if i := strings.LastIndexByte(header, '|'); i >= 0 {
+		for _, c := range header[i+1:] {
+			if c >= '1' && c <= '9' {
+				return key.Column - 1 + int(c-'0')
+			}
+			if c != '-' && c != '+' {
+				break
+			}
+		}
+	}
+	for l := val.Line + 1; l <= f.LineCount(); l++ {
+		if text := f.LineText(l); strings.TrimSpace(text) != "" {
+			return len(text) - len(strings.TrimLeft(text, " "))
+		}
+	}
+	return 0
 }
 
 // patchNode finds, in a strategic-merge or JSON 6902 patch, the node that

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
-	yaml "go.yaml.in/yaml/v3"
 )
 
 // watchdog ends the process with every goroutine's stack when one input
@@ -194,8 +193,13 @@ func hasValue(cur any, segs []string) bool {
 			cur = v
 		case map[any]any:
 			var found bool
+			for k := range t {
+				if _, ok := k.(string); !ok {
+					return true // a key that is no string: decoding keeps its value, not its spelling ("~")
+				}
+			}
 			for k, v := range t {
-				if ks, ok := k.(string); ok && ks == s || yamlScalar(k) == s {
+				if ks, ok := k.(string); ok && ks == s {
 					cur, found = v, true
 					break
 				}
@@ -214,12 +218,4 @@ func hasValue(cur any, segs []string) bool {
 		}
 	}
 	return true
-}
-
-func yamlScalar(v any) string {
-	b, err := yaml.Marshal(v)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimSuffix(string(b), "\n")
 }
