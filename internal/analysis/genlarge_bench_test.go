@@ -21,7 +21,7 @@ import (
 //     values change in one cluster, the analysis scoped to that file as
 //     the hook scopes it.
 //
-// go test ./internal/analysis -run XXX -bench GenLarge -benchtime 3x -cpuprofile cpu.out
+// go test ./internal/analysis -run XXX -bench '^BenchmarkGenLarge$' -benchtime 3x -cpuprofile cpu.out
 func BenchmarkGenLarge(b *testing.B) {
 	for _, size := range [][2]int{{3, 60}, {10, 150}} {
 		b.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(b *testing.B) {

@@ -3,9 +3,12 @@ package analysis_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 
@@ -106,4 +109,86 @@ func diffDiags(want, got []diag.Diagnostic) string {
 		b.WriteString("  (same findings, another order)\n")
 	}
 	return b.String()
+}
+
+// flipFS serves one file's content as before for its first reads and as
+// after from then on: a file edited while the analysis reads it.
+type flipFS struct {
+	fstest.MapFS
+	file          string
+	before, after []byte
+	mu            sync.Mutex
+	reads, flipAt int
+}
+
+func (f *flipFS) Open(name string) (fs.File, error) {
+	if name == f.file {
+		f.mu.Lock()
+		f.reads++
+		data := f.before
+		if f.reads > f.flipAt {
+			data = f.after
+		}
+		f.mu.Unlock()
+		m := fstest.MapFS{name: &fstest.MapFile{Data: data}}
+		return m.Open(name)
+	}
+	return f.MapFS.Open(name)
+}
+
+func (f *flipFS) ReadFile(name string) ([]byte, error) {
+	file, err := f.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return io.ReadAll(file)
+}
+
+func (f *flipFS) Stat(name string) (fs.FileInfo, error) {
+	file, err := f.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	return file.Stat()
+}
+
+// A file that changes while it is analysed: no crash, no internal error,
+// and what the Session keeps from that run does not leak into the next
+// analysis, which reports what a full analysis of the files as they are
+// then reports.
+func TestFileChangedDuringAnalysis(t *testing.T) {
+	clean, res, _, _ := loadFixture(t, "../../testdata/mutation/base.txtar")
+	m := mutations[0]
+	mutated := applyEdits(t, clean, m.Edits)
+	file := m.Edits[0].File
+	live := analysis.NewSession(analysis.SessionOptions{Cache: cache.Open(t.TempDir(), "repo", 0, nil)})
+	defer live.Close()
+	for flipAt := 0; flipAt < 4; flipAt++ {
+		f := &flipFS{MapFS: clean, file: file, before: clean[file].Data, after: mutated[file].Data, flipAt: flipAt}
+		r, err := live.Analyze(context.Background(), analysis.Options{FS: f, Sources: res})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range r.Errors {
+			t.Errorf("flip after %d reads: internal error: %v", flipAt, e)
+		}
+		if f.reads == 0 {
+			t.Fatalf("%s was never read", file)
+		}
+		for _, final := range []fstest.MapFS{mutated, clean} {
+			full, err := analysis.Analyze(context.Background(), analysis.Options{FS: final, Sources: res})
+			if err != nil {
+				t.Fatal(err)
+			}
+			inc, err := live.Analyze(context.Background(), analysis.Options{FS: final, Sources: res})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(inc.Diagnostics, full.Diagnostics) {
+				t.Errorf("flip after %d reads, then stable: differs from a full analysis:\n%s", flipAt, diffDiags(full.Diagnostics, inc.Diagnostics))
+			}
+		}
+	}
 }

@@ -200,7 +200,8 @@ func (c *common) schemas(env Env) (*analysis.Schemas, error) {
 // validations are kept in the disk cache (builds/ in the cache folder)
 // unless GITOPS_HOOK_CACHE=off. A cache that cannot be written is said in
 // one line on stderr, and the analysis goes on without it.
-// The entries of one repository (its root folder) are kept together.
+// The entries of one repository (its git top-level, else its root folder)
+// are kept together.
 func (c *common) session(env Env, root string, schemas *analysis.Schemas) *analysis.Session {
 	o := analysis.SessionOptions{Schemas: schemas}
 	if env.Getenv("GITOPS_HOOK_CACHE") != "off" {
@@ -334,7 +335,11 @@ including a PATH with no GitOps layout to analyse.`,
 	if err != nil {
 		return fail(err)
 	}
-	sess := c.session(env, ws.Root, schemas)
+	ns := ws.GitTop // the hook's namespace: they share entries
+	if ns == "" {
+		ns = ws.Root
+	}
+	sess := c.session(env, ns, schemas)
 	defer sess.Close()
 	opts := ws.Analysis()
 	opts.Rules, opts.Schemas, opts.Renderer = c.rules, schemas, sess.Renderer()

@@ -14,7 +14,7 @@ import (
 // map[string]any) exactly; a value of any other type is not encoded and
 // the build is then not cached.
 
-const codecMagic = "gitops-hook render 2\n"
+const codecMagic = "gitops-hook render 3\n"
 
 var errCodec = errors.New("render cache entry: not understood")
 
@@ -29,6 +29,8 @@ const (
 	tagString
 	tagList
 	tagMap
+	tagNilList // a nil []any, not an empty one
+	tagNilMap  // a nil map[string]any
 )
 
 type encoder struct{ b []byte }
@@ -62,6 +64,10 @@ func (e *encoder) value(v any, depth int) bool {
 		e.b = append(e.b, tagString)
 		e.str(t)
 	case []any:
+		if t == nil {
+			e.b = append(e.b, tagNilList)
+			break
+		}
 		e.b = append(e.b, tagList)
 		e.uvarint(uint64(len(t)))
 		for _, x := range t {
@@ -70,6 +76,10 @@ func (e *encoder) value(v any, depth int) bool {
 			}
 		}
 	case map[string]any:
+		if t == nil {
+			e.b = append(e.b, tagNilMap)
+			break
+		}
 		e.b = append(e.b, tagMap)
 		e.uvarint(uint64(len(t)))
 		for _, k := range sortedKeys(t) {
@@ -227,6 +237,10 @@ func (d *decoder) value(depth int) any {
 		return f
 	case tagString:
 		return d.str()
+	case tagNilList:
+		return []any(nil)
+	case tagNilMap:
+		return map[string]any(nil)
 	case tagList:
 		n := d.count()
 		l := make([]any, 0, n)
@@ -314,13 +328,11 @@ func decodeResult(d *decoder) (Result, error) {
 	res.Objects = make([]Object, 0, n)
 	for i := 0; i < n && !d.err; i++ {
 		o := Object{APIVersion: d.str(), Kind: d.str(), Name: d.str(), Namespace: d.str(), Origin: d.str(), GeneratedBy: d.str()}
-		if v := d.value(0); v != nil {
-			doc, ok := v.(map[string]any)
-			if !ok {
-				d.err = true
-			}
-			o.Doc = doc
+		doc, ok := d.value(0).(map[string]any)
+		if !ok {
+			d.err = true
 		}
+		o.Doc = doc
 		res.Objects = append(res.Objects, o)
 	}
 	if d.err || len(d.b) != 0 {

@@ -8,8 +8,10 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
+	"k8s.io/kube-openapi/pkg/validation/spec"
 	"sigs.k8s.io/kustomize/kyaml/openapi"
 )
 
@@ -66,24 +68,70 @@ func strictify(v any, allowNull bool) any {
 	return m
 }
 
-// builtinSchemas reads the built-in Kubernetes definitions from the
-// OpenAPI document kyaml embeds, offline, strictified, and the definition
-// name of every group/version/kind.
-func builtinSchemas() (defs map[string]any, kinds map[gvk]string, err error) {
-	raw, err := json.Marshal(openapi.Schema().Definitions)
-	if err != nil {
-		return nil, nil, fmt.Errorf("built-in Kubernetes OpenAPI: %w", err)
+// defSet holds the built-in Kubernetes definitions of the OpenAPI
+// document kyaml embeds, each converted (strictified, with the fields of
+// newer Kubernetes versions) on first use: a run needs a handful of them.
+type defSet struct {
+	src  map[string]spec.Schema
+	mu   sync.Mutex
+	done map[string]any
+}
+
+func (d *defSet) has(name string) bool { _, ok := d.src[name]; return ok }
+
+// get returns the named definition, nil when there is none.
+func (d *defSet) get(name string) any {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if v, ok := d.done[name]; ok {
+		return v
 	}
-	if err := json.Unmarshal(raw, &defs); err != nil {
-		return nil, nil, fmt.Errorf("built-in Kubernetes OpenAPI: %w", err)
+	var def any
+	if s, ok := d.src[name]; ok {
+		def = d.convert(name, s)
+	}
+	d.done[name] = def
+	return def
+}
+
+func (d *defSet) convert(name string, s spec.Schema) any {
+	if name == "io.k8s.apimachinery.pkg.api.resource.Quantity" {
+		// Quantities are written as numbers as often as strings.
+		return map[string]any{"type": []any{"string", "number", "null"}}
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		return nil
+	}
+	var def map[string]any
+	if err := json.Unmarshal(raw, &def); err != nil || def == nil {
+		return nil
+	}
+	out := strictify(def, true)
+	addNewerFields(name, out)
+	return out
+}
+
+// builtinSchemas indexes the built-in Kubernetes definitions of the
+// OpenAPI document kyaml embeds, offline, and the definition name of
+// every group/version/kind.
+func builtinSchemas() (defs *defSet, kinds map[gvk]string, err error) {
+	src := openapi.Schema().Definitions
+	if src == nil {
+		return nil, nil, fmt.Errorf("built-in Kubernetes OpenAPI: no definitions")
 	}
 	kinds = map[gvk]string{}
-	for name, d := range defs {
-		def, ok := d.(map[string]any)
+	for name, s := range src {
+		ext, ok := s.Extensions["x-kubernetes-group-version-kind"]
 		if !ok {
 			continue
 		}
-		gvks, _ := def["x-kubernetes-group-version-kind"].([]any)
+		raw, err := json.Marshal(ext)
+		if err != nil {
+			continue
+		}
+		var gvks []any
+		_ = json.Unmarshal(raw, &gvks)
 		for _, g := range gvks {
 			gm, _ := g.(map[string]any)
 			k := gvk{str(gm["group"]), str(gm["version"]), str(gm["kind"])}
@@ -91,14 +139,9 @@ func builtinSchemas() (defs map[string]any, kinds map[gvk]string, err error) {
 				kinds[k] = name
 			}
 		}
-		if name == "io.k8s.apimachinery.pkg.api.resource.Quantity" {
-			// Quantities are written as numbers as often as strings.
-			defs[name] = map[string]any{"type": []any{"string", "number", "null"}}
-			continue
-		}
-		defs[name] = strictify(def, true)
 	}
-	addNewer(defs, kinds)
+	defs = &defSet{src: src, done: map[string]any{}}
+	addNewerKinds(defs, kinds)
 	return defs, kinds, nil
 }
 
@@ -106,7 +149,7 @@ func builtinSchemas() (defs map[string]any, kinds map[gvk]string, err error) {
 // definition, as kubeconform's standalone schemas do: its validator reports
 // only the first level of errors, which would stop at a $ref. A reference
 // cycle (only JSONSchemaProps has one) is cut with an open schema.
-func standalone(defs map[string]any, name string) any {
+func standalone(defs *defSet, name string) any {
 	// names is set for a map of property names to schemas, whose keys are
 	// fields (a field may be called "description"), not keywords.
 	var inline func(v any, stack []string, names bool) any
@@ -131,7 +174,7 @@ func standalone(defs map[string]any, name string) any {
 				if !found || slices.Contains(stack, target) {
 					return map[string]any{}
 				}
-				return inline(defs[target], append(stack, target), false)
+				return inline(defs.get(target), append(stack, target), false)
 			}
 			out := make(map[string]any, len(t))
 			for k, x := range t {
@@ -144,7 +187,7 @@ func standalone(defs map[string]any, name string) any {
 		}
 		return v
 	}
-	return inline(defs[name], []string{name}, false)
+	return inline(defs.get(name), []string{name}, false)
 }
 
 func str(v any) string { s, _ := v.(string); return s }

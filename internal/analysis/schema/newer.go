@@ -44,27 +44,34 @@ var newerKinds = map[gvk]string{
 
 // addNewer adds the newer fields to the raw (not yet strictified)
 // definitions and the newer kinds to the kind index.
-func addNewer(defs map[string]any, kinds map[gvk]string) {
-	for name, fields := range newerFields {
-		def, ok := defs[name].(map[string]any)
-		if !ok {
-			continue
-		}
-		props, ok := def["properties"].(map[string]any)
-		if !ok {
-			continue
-		}
-		for _, f := range fields {
-			if _, exists := props[f]; !exists {
-				props[f] = map[string]any{}
-			}
+// addNewerFields adds the fields of newer Kubernetes versions to the
+// converted definition name.
+func addNewerFields(name string, def any) {
+	fields, ok := newerFields[name]
+	if !ok {
+		return
+	}
+	m, ok := def.(map[string]any)
+	if !ok {
+		return
+	}
+	props, ok := m["properties"].(map[string]any)
+	if !ok {
+		return
+	}
+	for _, f := range fields {
+		if _, exists := props[f]; !exists {
+			props[f] = map[string]any{}
 		}
 	}
+}
+
+// addNewerKinds names the definitions of kinds newer Kubernetes versions
+// serve.
+func addNewerKinds(defs *defSet, kinds map[gvk]string) {
 	for k, name := range newerKinds {
-		if _, ok := kinds[k]; !ok {
-			if _, ok := defs[name]; ok {
-				kinds[k] = name
-			}
+		if _, ok := kinds[k]; !ok && defs.has(name) {
+			kinds[k] = name
 		}
 	}
 }

@@ -113,12 +113,12 @@ func (v *Validator) Close() error { return nil }
 // process.
 var builtin struct {
 	once  sync.Once
-	defs  map[string]any
+	defs  *defSet
 	kinds map[gvk]string
 	err   error
 }
 
-func builtins() (map[string]any, map[gvk]string, error) {
+func builtins() (*defSet, map[gvk]string, error) {
 	builtin.once.Do(func() { builtin.defs, builtin.kinds, builtin.err = builtinSchemas() })
 	return builtin.defs, builtin.kinds, builtin.err
 }
@@ -282,7 +282,7 @@ func compileJSON(b []byte) (*jsonschema.Schema, error) {
 // builtinCompiled holds the compiled built-in schemas of the process.
 var builtinCompiled sync.Map // gvk -> *compiledSchema
 
-func compileBuiltin(k gvk, defs map[string]any, name string) (*jsonschema.Schema, error) {
+func compileBuiltin(k gvk, defs *defSet, name string) (*jsonschema.Schema, error) {
 	c, _ := builtinCompiled.LoadOrStore(k, &compiledSchema{})
 	cs := c.(*compiledSchema)
 	cs.once.Do(func() {
