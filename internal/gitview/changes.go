@@ -22,7 +22,7 @@ const (
 	Deleted
 	Renamed
 	// Conflict marks an unmerged path (merge, rebase, cherry-pick in
-	// progress); it is absent from the View.
+	// progress); it is absent from the Index.
 	Conflict
 )
 

@@ -50,9 +50,9 @@ func TestStagedIndexFormats(t *testing.T) {
 
 // The engine type-asserts these interfaces; keep them implemented.
 var (
-	_ fs.ReadDirFS  = (*View)(nil)
-	_ fs.ReadFileFS = (*View)(nil)
-	_ fs.StatFS     = (*View)(nil)
-	_ fs.ReadLinkFS = (*View)(nil)
+	_ fs.ReadDirFS  = (*Index)(nil)
+	_ fs.ReadFileFS = (*Index)(nil)
+	_ fs.StatFS     = (*Index)(nil)
+	_ fs.ReadLinkFS = (*Index)(nil)
 	_ fs.ReadLinkFS = (*blobFS)(nil)
 )

@@ -21,12 +21,12 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 )
 
-// View is the content git would commit: the stage-0 entries of the index,
+// Index is the content git would commit: the stage-0 entries of the index,
 // read from their blobs. It implements fs.FS, fs.ReadDirFS, fs.ReadFileFS,
 // fs.StatFS and fs.ReadLinkFS. Paths are slash-separated and relative to
 // the work tree top-level. Submodules (gitlinks) and intent-to-add entries
 // are absent; symbolic links are present but never followed.
-type View struct {
+type Index struct {
 	*blobFS
 	loc       Location
 	indexFile string
@@ -34,28 +34,28 @@ type View struct {
 }
 
 // Root is the work tree top-level.
-func (v *View) Root() string { return v.loc.Root }
+func (v *Index) Root() string { return v.loc.Root }
 
 // GitDir is the repository directory of this work tree (for a linked
 // worktree, its private directory under the common one).
-func (v *View) GitDir() string { return v.loc.GitDir }
+func (v *Index) GitDir() string { return v.loc.GitDir }
 
 // IndexFile is the index that was read (GIT_INDEX_FILE when git set it).
-func (v *View) IndexFile() string { return v.indexFile }
+func (v *Index) IndexFile() string { return v.indexFile }
 
 // Changes lists the staged changes against HEAD, sorted by path.
-func (v *View) Changes() []Change {
+func (v *Index) Changes() []Change {
 	return append([]Change(nil), v.changes...)
 }
 
 // Staged reads the index of the repository enclosing repoDir. When git runs
 // a hook it names the index in GIT_INDEX_FILE (a temporary one during
 // "git commit -a" or "git commit <paths>"); that file is read then.
-func Staged(repoDir string) (*View, error) {
+func Staged(repoDir string) (*Index, error) {
 	return staged(repoDir, os.Getenv)
 }
 
-func staged(repoDir string, getenv func(string) string) (*View, error) {
+func staged(repoDir string, getenv func(string) string) (*Index, error) {
 	loc, err := locate(repoDir, getenv)
 	if err != nil {
 		return nil, err
@@ -98,7 +98,7 @@ func staged(repoDir string, getenv func(string) string) (*View, error) {
 			files[e.Name] = blobEntry{hash: e.Hash, mode: e.Mode}
 		}
 	}
-	v := &View{blobFS: newBlobFS(repo.Storer, files), loc: loc, indexFile: indexFile}
+	v := &Index{blobFS: newBlobFS(repo.Storer, files), loc: loc, indexFile: indexFile}
 	v.blobFS.work = loc.Root
 	if v.changes, err = diffHead(repo, v.blobFS, files, conflicts); err != nil {
 		return nil, fmt.Errorf("%s: comparing the index with HEAD: %w", loc.GitDir, err)

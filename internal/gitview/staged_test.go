@@ -88,7 +88,7 @@ func readString(t *testing.T, fsys fs.FS, name string) string {
 	return string(b)
 }
 
-func assertChanges(t *testing.T, v *View, want []Change) {
+func assertChanges(t *testing.T, v *Index, want []Change) {
 	t.Helper()
 	if got := v.Changes(); !reflect.DeepEqual(got, want) {
 		t.Errorf("changes:\n got %+v\nwant %+v", got, want)
