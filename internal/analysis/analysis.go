@@ -49,6 +49,9 @@ type Options struct {
 	// (see ScopeOf): repository paths staged by a commit, deleted and
 	// renamed-from paths included. Nil reports everything.
 	Changed []string
+	// Parsed shares parsed files across analyses (a Session's); nil:
+	// every file is parsed.
+	Parsed *view.Parsed
 	// ValidateTimeout bounds the schema validation of rendered objects
 	// (0: rules.DefaultValidateTimeout). Builds are bounded by the
 	// Renderer's limits.
@@ -195,8 +198,9 @@ func readErrorDiag(p string, err error) diag.Diagnostic {
 // Load builds the model: the repository, its clusters and their sources.
 func Load(ctx context.Context, opts Options, cfg *config.Config) *Model {
 	v := view.New(opts.FS, "")
+	v.Parsed = opts.Parsed
 	repo := model.LoadRepo(ctx, v, func(p string, dir bool) bool { return cfg.Ignored(p) })
-	src := &sources{origin: opts.Origin, self: repo.SelfSources(), res: opts.Sources, views: map[string]*view.View{}, states: map[*model.Object]*rules.SourceState{}}
+	src := &sources{origin: opts.Origin, self: repo.SelfSources(), res: opts.Sources, parsed: opts.Parsed, views: map[string]*view.View{}, states: map[*model.Object]*rules.SourceState{}}
 	if src.res == nil {
 		src.res = &gitsrc.Resolver{Offline: true}
 	}
@@ -301,6 +305,7 @@ type sources struct {
 	origin string
 	self   map[string]bool // GitRepositories that self-applying Kustomizations read
 	res    *gitsrc.Resolver
+	parsed *view.Parsed // shared with the repository's view
 	mu     sync.Mutex
 	views  map[string]*view.View
 	states map[*model.Object]*rules.SourceState
@@ -382,6 +387,7 @@ func (r *resolver) External(ctx context.Context, a *model.Applied) (*view.View, 
 		return nil, st.Ref.String(), err
 	}
 	v := view.New(fsys, label)
+	v.Parsed = r.src.parsed
 	v.Tree = "git:" + key
 	r.src.views[key] = v
 	return v, st.Ref.String(), nil

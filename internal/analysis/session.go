@@ -6,6 +6,7 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/schema"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/cache"
 )
 
@@ -24,7 +25,8 @@ type SessionOptions struct {
 }
 
 // Session is the long-lived part of the engine: what one analysis builds
-// and the next can reuse while its inputs are unchanged. Builds are keyed
+// and the next can reuse while its inputs are unchanged. Parsed files are
+// keyed by path and content; builds are keyed
 // by their request and the tree they read (a git tree by its commit) and
 // reused while every file they read is unchanged; validations are keyed
 // by the content of the rendered objects and the set of schemas (the
@@ -34,6 +36,7 @@ type SessionOptions struct {
 // one Session for its life; check and the hook use one per process. Safe
 // for concurrent use.
 type Session struct {
+	parsed   *view.Parsed
 	renderer *render.Renderer
 	schemas  *Schemas
 	cache    *cache.Dir
@@ -45,7 +48,7 @@ func NewSession(o SessionOptions) *Session {
 	if l == (render.Limits{}) {
 		l = render.DefaultLimits()
 	}
-	s := &Session{renderer: render.NewWithLimits(l), schemas: o.Schemas, cache: o.Cache}
+	s := &Session{parsed: view.NewParsed(), renderer: render.NewWithLimits(l), schemas: o.Schemas, cache: o.Cache}
 	if s.schemas == nil {
 		s.schemas = NewSchemas(o.Schema)
 	}
@@ -66,12 +69,18 @@ func (s *Session) Renderer() *render.Renderer { return s.renderer }
 // Schemas is the Session's schema validator holder.
 func (s *Session) Schemas() *Schemas { return s.schemas }
 
-// Analyze runs Analyze with what the Session keeps. Options.Renderer and
-// Options.Schemas, when set, are replaced by the Session's.
+// Analyze runs Analyze with what the Session keeps. Options.Renderer,
+// Options.Schemas and Options.Parsed, when set, are replaced by the
+// Session's.
 func (s *Session) Analyze(ctx context.Context, opts Options) (*Result, error) {
-	opts.Renderer, opts.Schemas = s.renderer, s.schemas
+	opts.Renderer, opts.Schemas, opts.Parsed = s.renderer, s.schemas, s.parsed
+	defer s.parsed.Sweep()
 	return Analyze(ctx, opts)
 }
+
+// Parsed is the Session's cache of parsed files, for callers that run
+// Analyze themselves with the Session's parts.
+func (s *Session) Parsed() *view.Parsed { return s.parsed }
 
 // Close writes what the Session added to the disk cache and keeps the
 // cache within its bound (checked now and then, since that lists the

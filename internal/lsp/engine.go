@@ -67,7 +67,7 @@ func (s *Server) viewOptions(root string, files map[string][]byte, set settings,
 	for _, w := range warnings {
 		s.logf("%s", w)
 	}
-	opts.Renderer, opts.Schemas = s.sess.Renderer(), s.sess.Schemas()
+	opts.Renderer, opts.Schemas, opts.Parsed = s.sess.Renderer(), s.sess.Schemas(), s.sess.Parsed()
 	return opts, nil
 }
 
@@ -152,7 +152,8 @@ func (s *Server) run() {
 	start := time.Now()
 	s.engine.Lock()
 	res, err := analysis.Analyze(ctx, opts)
-	s.sess.Flush() // what it built, for the next process too
+	s.sess.Parsed().Sweep() // files no longer read leave the cache
+	s.sess.Flush()          // what it built, for the next process too
 	s.engine.Unlock()
 	if ctx.Err() != nil {
 		s.logOnly("analysis cancelled by a newer change after %v", time.Since(start).Round(time.Millisecond))

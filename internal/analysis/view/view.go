@@ -41,7 +41,9 @@ type View struct {
 	// commit), "" otherwise; caches key on it.
 	Tree string
 
-	mu     sync.Mutex
+	mu sync.Mutex
+	// Parsed, when set, shares parsed files with earlier analyses.
+	Parsed *Parsed
 	yamls  map[string]*yamlfile.File
 	errs   map[string]error
 	cached *cachedFS // remembers stats, listings and reads
@@ -151,7 +153,11 @@ func (v *View) YAML(p string) (*yamlfile.File, error) {
 	data, err := v.Read(c)
 	var f *yamlfile.File
 	if err == nil {
-		f = yamlfile.Parse(c, data)
+		if v.Parsed != nil {
+			f = v.Parsed.parse(c, data)
+		} else {
+			f = yamlfile.Parse(c, data)
+		}
 	}
 	v.mu.Lock()
 	if err != nil {
