@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 )
@@ -87,6 +88,10 @@ func WriteChanges(root string, changes []promote.Change) error {
 			return fmt.Errorf("%s: %w (%d of %d files written)", p.dst, err, i, len(done))
 		}
 	}
+	now := time.Now()
+	for _, p := range done {
+		removeStaleTemps(p.dst, now)
+	}
 	for _, c := range changes {
 		if c.After != nil {
 			continue
@@ -104,4 +109,26 @@ func WriteChanges(root string, changes []promote.Change) error {
 func validRel(p string) bool {
 	c := path.Clean(p)
 	return c == p && c != "." && !strings.HasPrefix(c, "../") && c != ".." && !strings.HasPrefix(c, "/") && !strings.HasPrefix(c, ".git/")
+}
+
+// staleTempAge is how old a temporary file beside a target must be to be
+// taken for one a killed write left behind: a write in progress is younger.
+const staleTempAge = time.Minute
+
+// removeStaleTemps removes the temporary files (".NAME.gitops-*") that an
+// earlier write of dst, killed before its rename, left in dst's folder.
+func removeStaleTemps(dst string, now time.Time) {
+	dir, prefix := filepath.Dir(dst), "."+filepath.Base(dst)+".gitops-"
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), prefix) {
+			continue
+		}
+		if info, err := e.Info(); err == nil && now.Sub(info.ModTime()) > staleTempAge {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
 }

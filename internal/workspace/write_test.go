@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 )
@@ -89,5 +90,45 @@ func write(t *testing.T, root, rel string, data []byte) {
 	}
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWriteChangesRemovesStaleTemps: a temporary file that a killed write
+// left beside its target is removed by the next write of that target; one
+// young enough to belong to a write in progress is left alone, and so are
+// other files.
+func TestWriteChangesRemovesStaleTemps(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "apps")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, ".kustomization.yaml.gitops-123")
+	fresh := filepath.Join(dir, ".kustomization.yaml.gitops-456")
+	other := filepath.Join(dir, ".other.yaml.gitops-789")
+	for _, p := range []string{stale, fresh, other} {
+		if err := os.WriteFile(p, []byte("half"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := time.Now().Add(-2 * staleTempAge)
+	for _, p := range []string{stale, other} {
+		if err := os.Chtimes(p, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := WriteChanges(root, []promote.Change{{File: "apps/kustomization.yaml", After: []byte("resources: []\n")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Error("the stale temporary file is still there")
+	}
+	for _, p := range []string{fresh, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", filepath.Base(p), err)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "kustomization.yaml")); string(got) != "resources: []\n" {
+		t.Errorf("target = %q", got)
 	}
 }
