@@ -132,6 +132,7 @@ func checkKustomizationFiles(c *Pass) {
 			}
 		}
 		checkDeprecated(c, k)
+		checkRemoteConfigs(c, k)
 	}
 	// Entries inside external bases are reported at the pull that reads them.
 	seen := map[string]bool{}
