@@ -47,9 +47,9 @@ func IsRemote(entry string) bool {
 // address (git@host:org/repo, deploy@host:org/repo).
 var userAt = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*@`)
 
-// isURL reports whether a file path of a kustomization is a URL (for a
+// IsURL reports whether a file path of a kustomization is a URL (for a
 // generator, key=URL), which kustomize's loader downloads.
-func isURL(p string) bool { return strings.Contains(p, "://") }
+func IsURL(p string) bool { return strings.Contains(p, "://") }
 
 // stripRemote removes what kustomize would fetch from a kustomization: remote
 // entries of resources, components, bases, generators, transformers and
@@ -88,7 +88,7 @@ func stripRemote(file string, data []byte) ([]byte, []Remote) {
 			return "", false
 		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == "path" && n.Content[i+1].Kind == yaml.ScalarNode && isURL(n.Content[i+1].Value) {
+			if n.Content[i].Value == "path" && n.Content[i+1].Kind == yaml.ScalarNode && IsURL(n.Content[i+1].Value) {
 				return n.Content[i+1].Value, true
 			}
 		}
@@ -102,7 +102,7 @@ func stripRemote(file string, data []byte) ([]byte, []Remote) {
 		case "resources", "components", "bases", "generators", "transformers", "validators":
 			keep(key, val, scalar(IsRemote))
 		case "crds", "configurations", "patchesStrategicMerge":
-			keep(key, val, scalar(isURL))
+			keep(key, val, scalar(IsURL))
 		case "patches", "patchesJson6902", "replacements":
 			keep(key, val, pathURL)
 		case "configMapGenerator", "secretGenerator":
@@ -115,9 +115,9 @@ func stripRemote(file string, data []byte) ([]byte, []Remote) {
 					for j := 0; j+1 < len(g.Content); j += 2 {
 						switch gk, gv := g.Content[j].Value, g.Content[j+1]; gk {
 						case "files", "envs":
-							keep(key, gv, scalar(isURL))
+							keep(key, gv, scalar(IsURL))
 						case "env":
-							if gv.Kind == yaml.ScalarNode && isURL(gv.Value) {
+							if gv.Kind == yaml.ScalarNode && IsURL(gv.Value) {
 								found = append(found, Remote{File: file, Field: key, Entry: gv.Value})
 								continue
 							}

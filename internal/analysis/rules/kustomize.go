@@ -122,7 +122,7 @@ func checkKustomizationFiles(c *Pass) {
 				d := c.Report(rule, k.File, e.Node, msg)
 				if rule == catalog.KustomizeMissingFile {
 					if w := respellMissing(k.View, e); w != "" {
-						d.Fixes = append(d.Fixes, diag.Fix{Title: "Use " + w, Kind: diag.Safe, Edits: []diag.Edit{Replace(k.File, e.Node, quoteLike(e.Node, w))}})
+						d.Fixes = append(d.Fixes, diag.Fix{Title: "Use " + w, Kind: diag.Safe, Edits: []diag.Edit{Replace(k.File, e.Node, keepQuotes(e.Node, w))}})
 					}
 				}
 				if rule == catalog.KustomizeMissingFile && bootstrapFolder(c, k, e) {
@@ -246,15 +246,4 @@ func respell(e *model.Entry, s string) string {
 		return ""
 	}
 	return e.Node.Value[:i] + repl + e.Node.Value[i+len(old):]
-}
-
-// quoteLike keeps the quoting of the value it replaces.
-func quoteLike(n *yaml.Node, v string) string {
-	switch n.Style {
-	case yaml.DoubleQuotedStyle:
-		return `"` + v + `"`
-	case yaml.SingleQuotedStyle:
-		return "'" + v + "'"
-	}
-	return v
 }

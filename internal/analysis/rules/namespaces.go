@@ -85,6 +85,6 @@ func checkNamespaces(c *Pass) {
 		c.Report(catalog.FluxNamespaceNotFound, o.File, v,
 			fmt.Sprintf("targetNamespace %q of %s %s is created by no Namespace of the repository and named nowhere else, while %q exists: Flux would fail with namespace %q not found; did you mean %q?",
 				v.Value, o.Kind, o.Name, near, v.Value, near),
-			diag.Fix{Title: "Use " + near, Kind: diag.Choice, Edits: []diag.Edit{Replace(o.File, v, quoteLike(v, near))}})
+			diag.Fix{Title: "Use " + near, Kind: diag.Choice, Edits: []diag.Edit{Replace(o.File, v, keepQuotes(v, near))}})
 	}
 }

@@ -205,13 +205,7 @@ func keepStyle(f *yamlfile.File, n *yaml.Node, p string) string {
 	if strings.HasPrefix(n.Value, "./") {
 		p = "./" + p
 	}
-	switch n.Style {
-	case yaml.DoubleQuotedStyle:
-		return `"` + p + `"`
-	case yaml.SingleQuotedStyle:
-		return "'" + p + "'"
-	}
-	return p
+	return keepQuotes(n, p)
 }
 
 // suggestDir finds a folder close to a missing path: a sibling with a

@@ -2,11 +2,11 @@ package rules
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/model"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/render"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	yaml "go.yaml.in/yaml/v3"
 )
 
@@ -19,7 +19,8 @@ var remoteConfigFields = []string{"generators", "transformers", "validators", "c
 // checkRemoteConfigs reports kustomize/remote-resource for the remote
 // plugin configurations, configurations, replacements and openapi files of
 // a kustomization: kustomize would download or clone them; the builds
-// remove them and never fetch anything.
+// remove them and never fetch anything. The classification is render's
+// stripRemote's: IsRemote for plugin configurations, IsURL for files.
 func checkRemoteConfigs(c *Pass, k *model.KFile) {
 	if k.Root == nil {
 		return
@@ -29,10 +30,10 @@ func checkRemoteConfigs(c *Pass, k *model.KFile) {
 			fmt.Sprintf("%s entry %q is remote: it is not fetched or checked, and the analysis renders without it", field, n.Value))
 	}
 	url := func(n *yaml.Node) bool {
-		return n != nil && n.Kind == yaml.ScalarNode && strings.Contains(n.Value, "://")
+		return n != nil && n.Kind == yaml.ScalarNode && render.IsURL(n.Value)
 	}
 	for _, field := range remoteConfigFields {
-		v := fieldValue(k.Root, field)
+		v := yamlfile.Get(k.Root, field)
 		if v == nil {
 			continue
 		}
@@ -51,27 +52,14 @@ func checkRemoteConfigs(c *Pass, k *model.KFile) {
 				continue
 			}
 			for _, it := range v.Content {
-				if p := fieldValue(it, "path"); url(p) {
+				if p := yamlfile.Get(it, "path"); url(p) {
 					report(field, p)
 				}
 			}
 		case "openapi":
-			if p := fieldValue(v, "path"); url(p) {
+			if p := yamlfile.Get(v, "path"); url(p) {
 				report(field, p)
 			}
 		}
 	}
-}
-
-// fieldValue is the value of a mapping's key, or nil.
-func fieldValue(m *yaml.Node, key string) *yaml.Node {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i+1]
-		}
-	}
-	return nil
 }

@@ -200,6 +200,7 @@ func describeKeys(keys []string) string {
 	return "key " + strings.Join(q, ", ")
 }
 
+// keepQuotes writes s with the quoting of the value it replaces.
 func keepQuotes(n *yaml.Node, s string) string {
 	switch n.Style {
 	case yaml.DoubleQuotedStyle:
