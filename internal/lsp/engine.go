@@ -151,9 +151,8 @@ func (s *Server) run() {
 	s.status("indexing", 0, 0, "analysing")
 	start := time.Now()
 	s.engine.Lock()
-	res, err := analysis.Analyze(ctx, opts)
-	s.sess.Parsed().Sweep() // files no longer read leave the cache
-	s.sess.Flush()          // what it built, for the next process too
+	res, err := s.sess.Analyze(ctx, opts)
+	s.sess.Flush() // what it built, for the next process too
 	s.engine.Unlock()
 	if ctx.Err() != nil {
 		s.logOnly("analysis cancelled by a newer change after %v", time.Since(start).Round(time.Millisecond))
