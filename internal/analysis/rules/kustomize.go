@@ -24,37 +24,38 @@ func sortedKustomizations(r *model.Repo) []*model.KFile {
 	return ks
 }
 
-// entryProblem says what is wrong with an entry, or "" when it is fine.
-func entryProblem(v *view.View, e *model.Entry) (rule *catalog.Rule, msg string) {
+// entryProblem says what is wrong with an entry (nil rule when it is
+// fine) and, for a misspelt name, the entry as it should be written.
+func entryProblem(v *view.View, e *model.Entry) (rule *catalog.Rule, msg, respelt string) {
 	switch {
 	case e.Remote:
-		return catalog.KustomizeRemoteResource, fmt.Sprintf("%s entry %q is remote: it is not fetched or checked, and the analysis renders without it", e.Field, e.Value)
+		return catalog.KustomizeRemoteResource, fmt.Sprintf("%s entry %q is remote: it is not fetched or checked, and the analysis renders without it", e.Field, e.Value), ""
 	case e.Outside:
-		return catalog.KustomizeOutsideRoot, fmt.Sprintf("%s entry %q resolves outside the repository root", e.Field, e.Value)
+		return catalog.KustomizeOutsideRoot, fmt.Sprintf("%s entry %q resolves outside the repository root", e.Field, e.Value), ""
 	}
 	ok, isDir := v.Stat(e.Target)
 	if !ok {
 		msg := fmt.Sprintf("%s entry %q names nothing: %s does not exist", e.Field, e.Value, e.Target)
 		if s := suggest(v, e.Target); s != "" {
-			if w := respell(e, s); w != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", w)
+			if respelt = respell(e, s); respelt != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", respelt)
 			} else {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 		}
-		return catalog.KustomizeMissingFile, msg
+		return catalog.KustomizeMissingFile, msg, respelt
 	}
 	if isDir {
 		switch e.Field {
 		case "resources", "bases", "components":
 			if model.FindKustomization(v, e.Target) == "" {
-				return catalog.KustomizeMissingFile, fmt.Sprintf("%s entry %q is a folder without a kustomization.yaml; kustomize cannot build it (list its files, or add a kustomization.yaml there)", e.Field, e.Value)
+				return catalog.KustomizeMissingFile, fmt.Sprintf("%s entry %q is a folder without a kustomization.yaml; kustomize cannot build it (list its files, or add a kustomization.yaml there)", e.Field, e.Value), ""
 			}
 		default:
-			return catalog.KustomizeMissingFile, fmt.Sprintf("%s entry %q is a folder; a file is expected", e.Field, e.Value)
+			return catalog.KustomizeMissingFile, fmt.Sprintf("%s entry %q is a folder; a file is expected", e.Field, e.Value), ""
 		}
 	}
-	return nil, ""
+	return nil, "", ""
 }
 
 // suggest finds a sibling whose name is close to the missing one.
@@ -118,12 +119,10 @@ func checkKustomizationFiles(c *Pass) {
 			return
 		}
 		for _, e := range k.Entries {
-			if rule, msg := entryProblem(k.View, e); rule != nil {
+			if rule, msg, w := entryProblem(k.View, e); rule != nil {
 				d := c.Report(rule, k.File, e.Node, msg)
-				if rule == catalog.KustomizeMissingFile {
-					if w := respellMissing(k.View, e); w != "" {
-						d.Fixes = append(d.Fixes, diag.Fix{Title: "Use " + w, Kind: diag.Safe, Edits: []diag.Edit{Replace(k.File, e.Node, keepQuotes(e.Node, w))}})
-					}
+				if w != "" {
+					d.Fixes = append(d.Fixes, diag.Fix{Title: "Use " + w, Kind: diag.Safe, Edits: []diag.Edit{Replace(k.File, e.Node, keepQuotes(e.Node, w))}})
 				}
 				if rule == catalog.KustomizeMissingFile && bootstrapFolder(c, k, e) {
 					d.Severity = diag.Info
@@ -138,7 +137,7 @@ func checkKustomizationFiles(c *Pass) {
 	seen := map[string]bool{}
 	for _, cl := range c.Clusters {
 		for _, be := range cl.BaseIssues {
-			rule, msg := entryProblem(be.K.View, be.Entry)
+			rule, msg, _ := entryProblem(be.K.View, be.Entry)
 			if rule == nil {
 				continue
 			}
@@ -218,19 +217,6 @@ func bootstrapFolder(c *Pass, k *model.KFile, e *model.Entry) bool {
 		}
 	}
 	return false
-}
-
-// respellMissing is the entry as written with its misspelt last element
-// replaced by the close match that exists, or "".
-func respellMissing(v *view.View, e *model.Entry) string {
-	if ok, _ := v.Stat(e.Target); ok || e.Remote || e.Outside {
-		return ""
-	}
-	s := suggest(v, e.Target)
-	if s == "" {
-		return ""
-	}
-	return respell(e, s)
 }
 
 // respell rewrites the entry's text for target s, a sibling of the entry's
