@@ -231,16 +231,7 @@ func TestNothingToAnalyse(t *testing.T) {
 // kubernetes/) gets the folder to make the root.
 func TestNothingToAnalyseSuggestsRoot(t *testing.T) {
 	dir := t.TempDir()
-	write := func(p, s string) {
-		t.Helper()
-		p = filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(p, s string) { writeFile(t, filepath.Join(dir, filepath.FromSlash(p)), []byte(s)) }
 	write("kubernetes/flux/cluster/ks.yaml", "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: flux-system\n"+
 		"spec:\n  interval: 1h\n  path: ./apps\n  prune: true\n  sourceRef:\n    kind: OCIRepository\n    name: flux-system\n")
 	write("kubernetes/apps/kustomization.yaml", "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n")
