@@ -102,11 +102,8 @@ func scanPlain(src fs.FS, dir string, maxBytes int64) (resources, problems []str
 		if err != nil {
 			return err
 		}
-		if e := yamlfile.CheckAliases(data, yamlfile.MaxAliasNodes); e != nil {
-			return &FileError{File: p, Err: e} // decoding it below would expand it
-		}
-		if e := yamlfile.CheckMappings(data); e != nil {
-			return &FileError{File: p, Err: e}
+		if e := yamlfile.CheckLimits(data); e != nil {
+			return &FileError{File: p, Err: e} // decoding it below would expand it, or not finish
 		}
 		if !isKubernetesYAML(data) {
 			problems = append(problems, p)

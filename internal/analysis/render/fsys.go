@@ -128,10 +128,7 @@ func (l *lazyFS) ensure(p string) error {
 	l.closure = append(l.closure, closureEntry{path: r, kind: seenFile, sum: sha256.Sum256(data)})
 	// kustomize expands aliases as soon as it reads a file (kyaml
 	// DeAnchor), before any limit of its own: an alias bomb must not reach it.
-	if e := yamlfile.CheckAliases(data, yamlfile.MaxAliasNodes); e != nil {
-		return l.fail(&FileError{File: r, Err: e})
-	}
-	if e := yamlfile.CheckMappings(data); e != nil {
+	if e := yamlfile.CheckLimits(data); e != nil {
 		return l.fail(&FileError{File: r, Err: e})
 	}
 	if isKustomizationFile(r) {

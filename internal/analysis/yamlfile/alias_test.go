@@ -119,3 +119,51 @@ func TestMappingLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckLimitsIsBothChecks: one decoding gives what CheckAliases (at
+// MaxAliasNodes) and then CheckMappings give, alias errors first.
+func TestCheckLimitsIsBothChecks(t *testing.T) {
+	manyKeys := "b:\n" + strings.Repeat("  k: v\n", 1000)
+	for name, src := range map[string]string{
+		"plain":              "a: 1\n",
+		"alias under budget": "a: &x 1\nb: *x\n",
+		"alias bomb":         aliasBomb(10, 9),
+		"repeated keys":      manyKeys,
+		"bomb after keys":    manyKeys + "---\n" + aliasBomb(10, 9),
+		"keys in second doc": "a: 1\n---\n" + manyKeys,
+		"does not parse":     "a: [\n" + strings.Repeat("b: c\n", 500),
+		"star without alias": "host: '*.example.com'\n",
+	} {
+		var want error
+		if e := CheckAliases([]byte(src), MaxAliasNodes); e != nil {
+			want = e
+		} else if e := CheckMappings([]byte(src)); e != nil {
+			want = e
+		}
+		got := CheckLimits([]byte(src))
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: CheckLimits = %v, want %v", name, got, want)
+		}
+		if got != nil && fmt.Sprintf("%T", got) != fmt.Sprintf("%T", want) {
+			t.Errorf("%s: %T, want %T", name, got, want)
+		}
+	}
+}
+
+// BenchmarkCheckLimits compares one decoding for both checks with the two
+// checks in turn, on a 1,000-line file with a "*" in it (a wildcard host):
+// both checks decode it.
+func BenchmarkCheckLimits(b *testing.B) {
+	src := []byte("hosts: ['*.example.com']\n" + strings.Repeat("key: value\n", 1000))
+	b.Run("CheckLimits", func(b *testing.B) {
+		for b.Loop() {
+			_ = CheckLimits(src)
+		}
+	})
+	b.Run("CheckAliases+CheckMappings", func(b *testing.B) {
+		for b.Loop() {
+			_ = CheckAliases(src, MaxAliasNodes)
+			_ = CheckMappings(src)
+		}
+	})
+}

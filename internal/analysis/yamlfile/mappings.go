@@ -103,3 +103,45 @@ func checkDocMappings(doc *yaml.Node) *MappingError {
 	})
 	return found
 }
+
+// CheckLimits is CheckAliases with MaxAliasNodes, then CheckMappings, for
+// a file a library is about to decode: src is decoded at most once for
+// both (each check keeps its own cheap test of whether it is needed), and
+// the alias error of any document comes before a mapping error, as when
+// the two are called in turn.
+func CheckLimits(src []byte) error {
+	aliases := bytes.IndexByte(src, '*') >= 0
+	mappings := bytes.Count(src, []byte{'\n'})+bytes.Count(src, []byte{','}) >= minSeparators
+	if !aliases && !mappings {
+		return nil
+	}
+	var docs []*yaml.Node
+	func() {
+		defer func() { _ = recover() }() // a parser panic is reported by Parse
+		dec := yaml.NewDecoder(bytes.NewReader(src))
+		for {
+			var n yaml.Node
+			if err := dec.Decode(&n); err != nil {
+				return // io.EOF, or an error whoever parses src reports
+			}
+			docs = append(docs, &n)
+		}
+	}()
+	if aliases {
+		for i, n := range docs {
+			if e := checkDocAliases(n, MaxAliasNodes); e != nil {
+				e.Doc = i
+				return e
+			}
+		}
+	}
+	if mappings {
+		for i, n := range docs {
+			if e := checkDocMappings(n); e != nil {
+				e.Doc = i
+				return e
+			}
+		}
+	}
+	return nil
+}
