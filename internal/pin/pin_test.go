@@ -35,20 +35,10 @@ func helmFixture(t *testing.T) analysis.Options {
 	return analysis.Options{FS: m, Sources: &gitsrc.Resolver{Offline: true, Mirrors: map[string]string{url: dir}}}
 }
 
+// apply is the repository after the plan: its changes laid over the files.
 func apply(t *testing.T, opts analysis.Options, p *Plan) analysis.Options {
 	t.Helper()
-	next := fstest.MapFS{}
-	for k, v := range opts.FS.(fstest.MapFS) {
-		next[k] = v
-	}
-	for _, c := range p.Changes {
-		if c.After == nil {
-			delete(next, c.File)
-		} else {
-			next[c.File] = &fstest.MapFile{Data: c.After, Mode: 0o644}
-		}
-	}
-	opts.FS = next
+	opts.FS = promote.Overlay(opts.FS, p.Changes)
 	opts.Config = nil
 	return opts
 }

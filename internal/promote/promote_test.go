@@ -69,19 +69,7 @@ func promoteAndCheck(t *testing.T, opts analysis.Options, svc, from, to string) 
 // commit lays a plan's changes over a MapFS, as writing them would.
 func commit(t *testing.T, opts analysis.Options, p *Plan) analysis.Options {
 	t.Helper()
-	m := opts.FS.(fstest.MapFS)
-	next := fstest.MapFS{}
-	for k, v := range m {
-		next[k] = v
-	}
-	for _, c := range p.Changes {
-		if c.After == nil {
-			delete(next, c.File)
-		} else {
-			next[c.File] = &fstest.MapFile{Data: c.After, Mode: 0o644}
-		}
-	}
-	opts.FS = next
+	opts.FS = Overlay(opts.FS, p.Changes)
 	return opts
 }
 
