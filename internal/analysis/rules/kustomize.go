@@ -76,21 +76,18 @@ func suggest(v *view.View, target string) string {
 	// only in their digits are other things of a series (node-1, node-2),
 	// not misspellings.
 	stem := strings.TrimSuffix(base, path.Ext(base))
-	best, bestD, ties := "", len(stem)/3+1, 0
+	var names []string
 	for _, e := range v.ReadDir(dir) {
-		name := e.Name()
+		names = append(names, e.Name())
+	}
+	best := words.UniqueBy(names, len(stem)/3+1, func(name string) int {
 		other := strings.TrimSuffix(name, path.Ext(name))
 		if name == base || words.OnlyDigitsDiffer(other, stem) {
-			continue
+			return -1
 		}
-		switch d := editDistance(other, stem) + extDistance(name, base); {
-		case d < bestD || best == "" && d == bestD:
-			best, bestD, ties = name, d, 0
-		case d == bestD:
-			ties++
-		}
-	}
-	if best == "" || ties > 0 {
+		return editDistance(other, stem) + extDistance(name, base)
+	})
+	if best == "" {
 		return ""
 	}
 	return path.Join(dir, best)

@@ -63,14 +63,27 @@ func DidYouMean(word string, cands []string) string {
 // suggestions that may be applied as fixes, where a guess between two
 // would be wrong half the time.
 func Unique(word string, cands []string) string {
-	best, bestD, ties := "", max(len(word)/3, 1), 0
+	return UniqueBy(cands, max(len(word)/3, 1), func(c string) int {
+		if c == word || OnlyDigitsDiffer(c, word) {
+			return -1
+		}
+		return Distance(word, c)
+	})
+}
+
+// UniqueBy is Unique with the distance of each candidate given by dist
+// (negative: not a candidate) and the largest distance accepted.
+func UniqueBy(cands []string, bound int, dist func(cand string) int) string {
+	best, bestD, ties := "", bound, 0
 	seen := map[string]bool{}
 	for _, c := range cands {
-		if c == word || seen[c] || OnlyDigitsDiffer(c, word) {
+		if seen[c] {
 			continue
 		}
 		seen[c] = true
-		switch d := Distance(word, c); {
+		d := dist(c)
+		switch {
+		case d < 0:
 		case d < bestD || best == "" && d == bestD:
 			best, bestD, ties = c, d, 0
 		case d == bestD:
