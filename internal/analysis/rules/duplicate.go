@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/kinds"
 	"path"
@@ -50,16 +51,18 @@ func owns(o *render.Object) bool {
 	return true
 }
 
+// owner is a build and the objects it owns, by identity.
+type owner struct {
+	j       *renderJob
+	objects map[objectKey]*render.Object
+}
+
 // checkDuplicates reports flux/duplicate-object: two Flux Kustomizations of
 // one cluster that render the same object take turns owning it (each
 // reconcile rewrites its ownership labels) and pruning or deleting either
 // deletes it while the other still wants it. Each Kustomization is reported
 // at its spec.path, related to the other's, with the objects named.
 func (r *renderRun) checkDuplicates(jobs []*renderJob) {
-	type owner struct {
-		j       *renderJob
-		objects map[objectKey]*render.Object
-	}
 	// A group is what one API server receives: the cluster's Kustomizations
 	// without spec.kubeConfig, or those sharing one kubeConfig (a spoke
 	// cluster applied from a hub).
@@ -122,26 +125,41 @@ func (r *renderRun) checkDuplicates(jobs []*renderJob) {
 		if r.c.cancelled() {
 			return
 		}
-		owners := groups[g]
-		for a, oa := range owners {
-			if r.c.cancelled() {
-				return // every pair of a cluster's builds: a while on large ones
+		r.reportShared(g.cl, groups[g])
+	}
+}
+
+// reportShared reports every ordered pair of owners of one API server that
+// apply a common object, in the owners' order. Objects are indexed by
+// key first: a cluster of a few hundred Kustomizations has tens of
+// thousands of pairs, and almost none of them share anything.
+func (r *renderRun) reportShared(cl *model.Cluster, owners []*owner) {
+	byKey := map[objectKey][]int{}
+	for i, ow := range owners {
+		for k := range ow.objects {
+			byKey[k] = append(byKey[k], i)
+		}
+	}
+	type pair struct{ a, b int }
+	shared := map[pair][]objectKey{}
+	for k, idx := range byKey {
+		for _, a := range idx {
+			for _, b := range idx {
+				if a != b {
+					shared[pair{a, b}] = append(shared[pair{a, b}], k)
+				}
 			}
-			for b, ob := range owners {
-				if a == b {
-					continue
-				}
-				overlap := pathsOverlap(oa.j, ob.j)
-				var shared []objectKey
-				for k := range oa.objects {
-					if _, ok := ob.objects[k]; ok && (overlap || oa.j.v == r.c.Repo.View || ob.j.v == r.c.Repo.View) {
-						shared = append(shared, k)
-					}
-				}
-				if len(shared) > 0 {
-					r.duplicate(g.cl, oa.j, ob.j, shared, oa.objects)
-				}
-			}
+		}
+	}
+	pairs := make([]pair, 0, len(shared))
+	for p := range shared {
+		pairs = append(pairs, p)
+	}
+	slices.SortFunc(pairs, func(x, y pair) int { return cmp.Or(cmp.Compare(x.a, y.a), cmp.Compare(x.b, y.b)) })
+	for _, p := range pairs {
+		oa, ob := owners[p.a], owners[p.b]
+		if pathsOverlap(oa.j, ob.j) || oa.j.v == r.c.Repo.View || ob.j.v == r.c.Repo.View {
+			r.duplicate(cl, oa.j, ob.j, shared[p], oa.objects)
 		}
 	}
 }
