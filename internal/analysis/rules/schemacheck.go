@@ -34,7 +34,7 @@ func (r *renderRun) crds(jobs []*renderJob) [][]byte {
 		if o.Kind != "CustomResourceDefinition" {
 			continue
 		}
-		if b, err := yaml.Marshal(o.Node()); err == nil {
+		if b := crdYAML(o); b != nil {
 			add(b)
 		}
 	}
@@ -53,6 +53,28 @@ func (r *renderRun) crds(jobs []*renderJob) [][]byte {
 	}
 	sort.Slice(out, func(i, k int) bool { return string(out[i]) < string(out[k]) })
 	return out
+}
+
+// crdKey keys the YAML of a CRD document (File.Remember).
+type crdKey struct{ n *yaml.Node }
+
+// crdYAML is the CRD object o as YAML, for the schema validator; nil when
+// it does not encode. Kept with its file: CRDs are large.
+func crdYAML(o *model.Object) []byte {
+	n := o.Node()
+	if o.File == nil {
+		b, _ := yaml.Marshal(n)
+		return b
+	}
+	if b, ok := o.File.Recall(crdKey{n}); ok {
+		return b.([]byte)
+	}
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		b = nil
+	}
+	o.File.Remember(crdKey{n}, b)
+	return b
 }
 
 // report1 reports the findings of one rendered object where the user wrote

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	yaml "go.yaml.in/yaml/v3"
@@ -84,29 +86,38 @@ func checkSecrets(c *Pass) {
 		if c.cancelled() {
 			return
 		}
-		var src []byte
-		if view.IsYAML(p) {
-			f, err := c.Repo.View.YAML(p) // already parsed by the repository load
-			if err != nil {
-				continue
+		if !view.IsYAML(p) {
+			if data, err := c.Repo.View.Read(p); err == nil {
+				scanKeys(c, p, data)
 			}
-			src = f.Src
-			scanPlaceholders(c, f)
-		} else {
-			data, err := c.Repo.View.Read(p)
-			if err != nil {
-				continue
-			}
-			src = data
-		}
-		if len(src) == 0 || bytes.IndexByte(src[:min(len(src), 8000)], 0) >= 0 {
 			continue
 		}
-		scanKeys(c, p, src)
+		f, err := c.Repo.View.YAML(p) // already parsed by the repository load
+		if err != nil {
+			continue
+		}
+		// The findings depend on the file alone: kept with it, so that an
+		// analysis after an edit scans the edited files only.
+		if ds, ok := f.Recall(fileSecrets{}); ok {
+			c.out = append(c.out, ds.([]diag.Diagnostic)...)
+			continue
+		}
+		from := len(c.out)
+		scanPlaceholders(c, f)
+		scanKeys(c, p, f.Src)
+		if !c.cancelled() {
+			f.Remember(fileSecrets{}, slices.Clone(c.out[from:]))
+		}
 	}
 }
 
+// fileSecrets keys a file's placeholder and key findings (File.Remember).
+type fileSecrets struct{}
+
 func scanKeys(c *Pass, p string, src []byte) {
+	if len(src) == 0 || bytes.IndexByte(src[:min(len(src), 8000)], 0) >= 0 {
+		return // empty, or binary
+	}
 	var lf *yamlfile.File
 	for _, sp := range secretPatterns {
 		if c.cancelled() {

@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
@@ -32,6 +33,31 @@ type File struct {
 	Docs  []*Doc
 	Diags []diag.Diagnostic // syntax and duplicate-key findings
 	lines []int             // byte offset of the start of each line
+
+	memoMu sync.Mutex
+	memo   map[any]any // see Remember
+}
+
+// Remember keeps v as what the file's content gives for key (a value of a
+// type of the caller's own, so that two callers never collide). A File is
+// never changed once parsed, and the parse cache hands the same File to
+// every analysis of the same content: what is computed from a file alone
+// is computed once while the content lasts.
+func (f *File) Remember(key, v any) {
+	f.memoMu.Lock()
+	defer f.memoMu.Unlock()
+	if f.memo == nil {
+		f.memo = map[any]any{}
+	}
+	f.memo[key] = v
+}
+
+// Recall returns what Remember kept for key.
+func (f *File) Recall(key any) (any, bool) {
+	f.memoMu.Lock()
+	defer f.memoMu.Unlock()
+	v, ok := f.memo[key]
+	return v, ok
 }
 
 // Doc is one document of a multi-document file.

@@ -138,3 +138,22 @@ func TestFindPointer(t *testing.T) {
 		t.Errorf("partial pointer: %v %v", n, ok)
 	}
 }
+
+func TestRememberIsPerFileAndKey(t *testing.T) {
+	type keyA struct{}
+	type keyB struct{}
+	a, b := Parse("a.yaml", []byte("x: 1\n")), Parse("a.yaml", []byte("x: 1\n"))
+	if _, ok := a.Recall(keyA{}); ok {
+		t.Fatal("a new file recalls something")
+	}
+	a.Remember(keyA{}, 1)
+	if v, ok := a.Recall(keyA{}); !ok || v != 1 {
+		t.Fatalf("Recall(keyA) = %v, %v; want 1, true", v, ok)
+	}
+	if _, ok := a.Recall(keyB{}); ok {
+		t.Fatal("another key type recalls keyA's value")
+	}
+	if _, ok := b.Recall(keyA{}); ok {
+		t.Fatal("another File of the same content recalls a's value")
+	}
+}
