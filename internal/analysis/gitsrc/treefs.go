@@ -25,11 +25,19 @@ type TreeFS struct {
 	// dirs keeps the trees of the folders looked up, by path: go-git
 	// reads a loose tree object again at every lookup.
 	dirs map[string]*object.Tree
+	// blobs keeps the content of the files read, by path, up to
+	// maxCachedBlobs bytes: every analysis reads the base's files again,
+	// and inflating them from the pack costs more than parsing them.
+	blobs     map[string][]byte
+	blobBytes int
 }
+
+// maxCachedBlobs bounds the file content a TreeFS keeps.
+const maxCachedBlobs = 64 << 20
 
 // NewTreeFS wraps a git tree; mu guards the repository it comes from.
 func NewTreeFS(t *object.Tree, when time.Time, mu *sync.Mutex) *TreeFS {
-	return &TreeFS{root: t, when: when, mu: mu, dirs: map[string]*object.Tree{".": t}}
+	return &TreeFS{root: t, when: when, mu: mu, dirs: map[string]*object.Tree{".": t}, blobs: map[string][]byte{}}
 }
 
 // dir returns the tree of folder p, nil when p is not a folder.
@@ -110,6 +118,9 @@ func (t *TreeFS) Open(name string) (fs.File, error) {
 	if e.Mode == filemode.Symlink || e.Mode == filemode.Submodule {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fmt.Errorf("%s is a %s in the git tree, not read", name, modeName(e.Mode))}
 	}
+	if data, ok := t.blobs[name]; ok {
+		return memfs.NewFile(t.info(path.Base(name), e.Mode, int64(len(data))), data), nil
+	}
 	f, err := t.root.TreeEntryFile(e)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
@@ -125,6 +136,10 @@ func (t *TreeFS) Open(name string) (fs.File, error) {
 	data, err := io.ReadAll(io.LimitReader(r, view.MaxFileSize+1))
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	if t.blobBytes+len(data) <= maxCachedBlobs {
+		t.blobs[name] = data
+		t.blobBytes += len(data)
 	}
 	return memfs.NewFile(t.info(path.Base(name), e.Mode, int64(len(data))), data), nil
 }
