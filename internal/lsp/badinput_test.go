@@ -27,6 +27,37 @@ func TestWatcherSeesChangesOnDisk(t *testing.T) {
 	c.waitDiags(certKS, "[]", empty)
 }
 
+// A folder moved away and back on disk (a checkout of another branch):
+// what the server keeps of the disk must follow, the folder's files and
+// its parent's listing included.
+func TestWatcherSeesFoldersMoved(t *testing.T) {
+	root, init := copyDemo(t)
+	c := startServer(t, Options{Watch: true})
+	c.initialize(root, init)
+	c.waitDiags("applications/overlays/staging-cluster/services/cert-manager/ca-secret.yaml", "secret/unencrypted", hasRule("secret/unencrypted"))
+	dir := filepath.Join(root, "applications", "overlays", "dev-cluster", "services", "cert-manager")
+	if err := os.Rename(dir, dir+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	c.waitDiags(certKS, "flux/path-not-found", hasRule("flux/path-not-found"))
+	if err := os.Rename(dir+".moved", dir); err != nil {
+		t.Fatal(err)
+	}
+	c.waitDiags(certKS, "[]", empty)
+	// And a file changed inside the folder that came back, which the
+	// watcher only follows once it has added the folder again.
+	ks := filepath.Join(dir, "kustomization.yaml")
+	data, err := os.ReadFile(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := strings.Replace(string(data), "  - ./cluster-issuer.yaml\n", "  - ./cluster-issuer.yaml\n  - ./nowhere.yaml\n", 1)
+	if err := os.WriteFile(ks, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.waitDiags("applications/overlays/dev-cluster/services/cert-manager/kustomization.yaml", "kustomize/missing-file", hasRule("kustomize/missing-file"))
+}
+
 func TestWatcherIgnores(t *testing.T) {
 	for p, want := range map[string]bool{
 		".git/index":                true,

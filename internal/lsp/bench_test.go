@@ -14,8 +14,8 @@ import (
 )
 
 // BenchmarkDidChange measures, on gen-large 3x60 (../shared/bench), the
-// time from didChange to the publishDiagnostics that reflects it,
-// debounce included: an edit of one service's overlay kustomization.yaml
+// time from didChange to the publishDiagnostics that reflects it, the
+// default debounce included: an edit of one service's overlay kustomization.yaml
 // that breaks, then restores, its override Secret name; and a ref.tag
 // edit. It reports the p95 of each, the first diagnostics after
 // initialize, and the peak resident memory of the process. Skipped when
@@ -39,7 +39,8 @@ func BenchmarkDidChange(b *testing.B) {
 	root := filepath.Join(out, "customer")
 	init := map[string]any{"offline": true, "mirrors": map[string]string{
 		"ssh://git@github.com/opencenter-cloud/openCenter-gitops-base.git": filepath.Join(out, "base")}}
-	c := startServer(b, Options{Log: discard{}})
+	// As gitops-lsp runs: the file watcher on, the default debounce.
+	c := startServer(b, Options{Log: discard{}, Watch: true, Debounce: DefaultDebounce})
 	const (
 		kfile = "applications/overlays/dev-cluster/services/svc-001/kustomization.yaml"
 		src   = "applications/overlays/dev-cluster/services/sources/opencenter-svc-001.yaml"

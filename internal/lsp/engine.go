@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
 	"sort"
 	"sync"
 	"time"
@@ -50,16 +49,15 @@ func (st *state) linesOf(p string) *lines {
 // viewOptions prepares an analysis of the open buffers laid over the
 // disk, sharing the server's caches.
 func (s *Server) viewOptions(root string, files map[string][]byte, set settings, reuse *gitsrc.Resolver) (analysis.Options, error) {
-	disk, err := os.OpenRoot(root)
+	disk, err := s.disk.open(root)
 	if err != nil {
 		return analysis.Options{}, fmt.Errorf("cannot read the workspace: %w", err)
 	}
-	// The root closes when collected: requests read the view later.
 	changes := make([]promote.Change, 0, len(files))
 	for p, text := range files {
 		changes = append(changes, promote.Change{File: p, After: text})
 	}
-	fsys := promote.Overlay(disk.FS(), changes)
+	fsys := promote.Overlay(disk, changes)
 	opts, warnings, err := setup(root, fsys, set, reuse, s.opts.Getenv)
 	if err != nil {
 		return opts, err

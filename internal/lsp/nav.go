@@ -851,6 +851,16 @@ func envLens(m *promote.Matrix, svc, env string) (string, string) {
 }
 
 func (s *Server) didChangeWatchedFiles(_ *glsp.Context, p *protocol.DidChangeWatchedFilesParams) error {
+	s.mu.Lock()
+	root := s.root
+	s.mu.Unlock()
+	for _, c := range p.Changes {
+		if abs, ok := uriPath(c.URI); ok {
+			if r := rel(root, abs); r != "" {
+				s.disk.changed(r)
+			}
+		}
+	}
 	s.changed()
 	return nil
 }

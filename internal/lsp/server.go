@@ -33,13 +33,19 @@ type Options struct {
 	// Log receives every log line as well (the --log file); nil: only the
 	// client's window/logMessage.
 	Log io.Writer
-	// Debounce is how long edits must pause before an analysis; 0: 150 ms.
+	// Debounce is how long edits must pause before an analysis; 0:
+	// DefaultDebounce.
 	Debounce time.Duration
 	// Getenv reads the environment (XDG_CACHE_HOME); nil: os.Getenv.
 	Getenv func(string) string
 	// Watch enables the file watcher on the workspace root.
 	Watch bool
 }
+
+// DefaultDebounce is how long edits pause before an analysis starts. An
+// analysis a newer edit supersedes is cancelled, so a short pause costs
+// little more than the time it saves.
+const DefaultDebounce = 150 * time.Millisecond
 
 // Server is one language server session.
 type Server struct {
@@ -74,6 +80,7 @@ type Server struct {
 	// life of the server, in the disk cache the hook and check share.
 	sess    *analysis.Session
 	watcher io.Closer
+	disk    disk // the workspace folder, kept in memory while watched
 	plans   planCache
 }
 
@@ -88,7 +95,7 @@ type clientCaps struct {
 // New returns a server; Serve runs it on a connection.
 func New(opts Options) *Server {
 	if opts.Debounce == 0 {
-		opts.Debounce = 150 * time.Millisecond
+		opts.Debounce = DefaultDebounce
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
@@ -182,6 +189,7 @@ func (s *Server) exit() {
 		}
 		s.engine.Lock()
 		_ = s.sess.Close()
+		s.disk.Close()
 		s.engine.Unlock()
 	})
 }

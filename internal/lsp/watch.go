@@ -25,7 +25,10 @@ func (s *Server) watch(root string) (io.Closer, error) {
 	if err != nil {
 		return nil, err
 	}
-	add := func(dir string) {
+	// add watches dir and the folders below it; false when some could
+	// not be watched.
+	add := func(dir string) bool {
+		complete := true
 		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || !d.IsDir() {
 				return nil
@@ -34,13 +37,15 @@ func (s *Server) watch(root string) (io.Closer, error) {
 				return filepath.SkipDir
 			}
 			if err := w.Add(p); err != nil {
-				s.logOnly("watch %s: %v", p, err)
+				s.logOnly("watch %s: %v (every analysis reads the disk again)", p, err)
+				complete = false
 				return filepath.SkipAll // out of watches: the rest is seen on edits
 			}
 			return nil
 		})
+		return complete
 	}
-	add(root)
+	s.disk.watching(add(root))
 	go func() {
 		defer s.recoverTo("the file watcher")
 		for {
@@ -50,13 +55,17 @@ func (s *Server) watch(root string) (io.Closer, error) {
 					return
 				}
 				r := rel(root, ev.Name)
-				if r == "" || ignoredPath(r) {
+				if r == "" {
 					continue
 				}
+				s.disk.changed(r) // whatever it is: a generator reads any file
 				if ev.Has(fsnotify.Create) {
-					if st, err := os.Lstat(ev.Name); err == nil && st.IsDir() {
-						add(ev.Name)
+					if st, err := os.Lstat(ev.Name); err == nil && st.IsDir() && !add(ev.Name) {
+						s.disk.watching(false)
 					}
+				}
+				if ignoredPath(r) {
+					continue
 				}
 				if ev.Has(fsnotify.Write) && s.isOpen(ev.Name) {
 					continue // the buffer, not the disk, is analysed
@@ -70,7 +79,8 @@ func (s *Server) watch(root string) (io.Closer, error) {
 				if !ok {
 					return
 				}
-				s.logOnly("file watcher: %v", err)
+				s.logOnly("file watcher: %v (what is kept of the disk is read again)", err)
+				s.disk.lost()
 			}
 		}
 	}()

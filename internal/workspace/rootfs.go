@@ -188,3 +188,15 @@ func (f *rootFS) Close() {
 	f.dir = map[string]*subRoot{}
 	f.lru.Init()
 }
+
+// OpenFS opens the working tree at dir as the fs.FS the commands read it
+// through: links out of the tree are refused (os.Root) and recently used
+// folders are kept open. close releases it.
+func OpenFS(dir string) (fsys fs.FS, close func(), err error) {
+	top, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	f := newRootFS(top)
+	return f, func() { f.Close(); top.Close() }, nil
+}
