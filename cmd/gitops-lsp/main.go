@@ -17,10 +17,6 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/lsp"
 )
 
-// softMemoryLimit keeps a long session's heap in check; GOMEMLIMIT
-// overrides it.
-const softMemoryLimit = 250 << 20
-
 const usage = `Usage: gitops-lsp [--log FILE]
 
 The language server of gitops-hook. Editors start it and speak the Language
@@ -36,9 +32,6 @@ Flags:
 `
 
 func main() {
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(softMemoryLimit)
-	}
 	os.Exit(run(os.Args[1:]))
 }
 
