@@ -36,6 +36,14 @@ func TestDiagnosticsBreakAndFix(t *testing.T) {
 	}
 	c.replace(certKS, "cert-managr", "cert-manager")
 	c.waitDiags(certKS, "[]", empty)
+	// Three analyses later, the file whose findings never changed was
+	// sent once.
+	c.mu.Lock()
+	n := c.diags[c.uri("applications/overlays/staging-cluster/services/cert-manager/ca-secret.yaml")].Count
+	c.mu.Unlock()
+	if n != 1 {
+		t.Errorf("ca-secret.yaml, unchanged, was published %d times, want once", n)
+	}
 }
 
 func TestDiagnosticsCrossFile(t *testing.T) {

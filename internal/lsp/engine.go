@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"sort"
 	"sync"
 	"time"
@@ -190,29 +191,53 @@ func (s *Server) run() {
 			uris[r] = d.uri
 		}
 	}
-	var clear []string
-	for p := range s.published {
-		if _, ok := st.byFile[p]; !ok {
-			clear = append(clear, p)
-		}
-	}
-	s.published = map[string]bool{}
-	for p := range st.byFile {
-		s.published[p] = true
-	}
+	prev := s.published
 	s.mu.Unlock()
 
+	// Only what changed is sent: on a large repository most files keep
+	// their findings from one edit to the next, and sending them all again
+	// costs the server and the editor more than the analysis.
 	paths := make([]string, 0, len(st.byFile))
 	for p := range st.byFile {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
+	next := make(map[string]sent, len(paths))
+	var out []protocol.PublishDiagnosticsParams
+	for _, p := range paths {
+		pub := s.publication(st, p, uris[p])
+		next[p] = sent{pub}
+		if old, ok := prev[p]; !ok || !reflect.DeepEqual(old.PublishDiagnosticsParams, pub) {
+			out = append(out, pub)
+		}
+	}
+	var clear []string
+	for p := range prev {
+		if _, ok := next[p]; !ok {
+			clear = append(clear, p)
+		}
+	}
 	sort.Strings(clear)
-	for _, p := range append(paths, clear...) {
-		s.notify(protocol.ServerTextDocumentPublishDiagnostics, s.publication(st, p, uris[p]))
+	for _, p := range clear {
+		pub := s.publication(st, p, uris[p])
+		if uri := prev[p].URI; uris[p] == "" && uri != "" {
+			pub.URI = uri // where the client holds them
+		}
+		out = append(out, pub)
+	}
+	s.mu.Lock()
+	s.published = next
+	s.mu.Unlock()
+	for _, pub := range out {
+		s.notify(protocol.ServerTextDocumentPublishDiagnostics, pub)
 	}
 	s.logOnly("analysed %d files in %v: %d findings in %d files", res.Files, time.Since(start).Round(time.Millisecond), len(res.Diagnostics), len(paths))
 	s.status("ready", errs, warns, fmt.Sprintf("%d errors, %d warnings", errs, warns))
+}
+
+// sent is what was last published for a file.
+type sent struct {
+	protocol.PublishDiagnosticsParams
 }
 
 func (s *Server) publication(st *state, p, uri string) protocol.PublishDiagnosticsParams {
