@@ -2,7 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/catalog"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
@@ -27,6 +29,12 @@ type Check struct {
 type Pass struct {
 	*Context
 	Check *Check
+
+	// What this check reported and its internal errors; Run gathers them
+	// in check order once every check is done.
+	out  []diag.Diagnostic
+	errs []error
+	done chan struct{} // closed when the check returned
 }
 
 // Report reports a finding of rule at a node of a repository file (the
@@ -84,9 +92,14 @@ func (p *Pass) Findings(rules ...*catalog.Rule) []diag.Diagnostic {
 		}
 	}
 	var out []diag.Diagnostic
-	for _, d := range p.out {
-		if want[d.Rule] {
-			out = append(out, d)
+	for _, ch := range p.checks {
+		if !req[ch] {
+			continue
+		}
+		for _, d := range p.passes[ch].out {
+			if want[d.Rule] {
+				out = append(out, d)
+			}
 		}
 	}
 	return out
@@ -119,26 +132,54 @@ func Order(checks []*Check) []*Check {
 	return out
 }
 
-// Run runs every check, each after the ones it requires. A check that
+// Run runs every check, each after the ones it requires, as many at once
+// as there are processors: the checks only read the model, and each
+// reports into its own Pass. What they report is gathered in check order,
+// so the outcome does not depend on which finished first. A check that
 // panics or fails is recorded as an internal error naming it, and the
 // others still run: one bug must not hide every finding. When c.Ctx ends,
 // no further check starts.
 func Run(c *Context) {
 	c.checks = Order(Checks())
+	c.passes = make(map[*Check]*Pass, len(c.checks))
 	for _, ch := range c.checks {
-		if c.Ctx != nil && c.Ctx.Err() != nil {
-			return // cancelled: what the checks found is not wanted
-		}
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					c.errs = append(c.errs, fmt.Errorf("internal error in check %s: %v", ch.Name, r))
-				}
-			}()
-			if err := ch.Run(&Pass{Context: c, Check: ch}); err != nil {
-				c.errs = append(c.errs, fmt.Errorf("check %s: %w", ch.Name, err))
+		c.passes[ch] = &Pass{Context: c, Check: ch, done: make(chan struct{})}
+	}
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for _, ch := range c.checks {
+		p := c.passes[ch]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(p.done)
+			for _, r := range ch.Requires {
+				<-c.passes[r].done
 			}
+			if c.cancelled() {
+				return // cancelled: what the checks found is not wanted
+			}
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			p.run()
 		}()
+	}
+	wg.Wait()
+	for _, ch := range c.checks {
+		c.out = append(c.out, c.passes[ch].out...)
+		c.errs = append(c.errs, c.passes[ch].errs...)
+	}
+}
+
+// run runs the pass's check, turning a panic into an internal error.
+func (p *Pass) run() {
+	defer func() {
+		if r := recover(); r != nil {
+			p.errs = append(p.errs, fmt.Errorf("internal error in check %s: %v", p.Check.Name, r))
+		}
+	}()
+	if err := p.Check.Run(p); err != nil {
+		p.errs = append(p.errs, fmt.Errorf("check %s: %w", p.Check.Name, err))
 	}
 }
 

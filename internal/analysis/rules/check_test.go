@@ -42,7 +42,7 @@ func TestReportNeedsADeclaredRule(t *testing.T) {
 	ch := &Check{Name: "x", Reports: []*catalog.Rule{catalog.FluxSuspended}}
 	p := &Pass{Context: &Context{}, Check: ch}
 	p.ReportDiag(catalog.FluxSuspended, diag.Diagnostic{File: "a.yaml"})
-	if d := p.Diagnostics(); len(d) != 1 || d[0].Rule != "flux/suspended" || d[0].Severity != diag.Warning {
+	if d := p.out; len(d) != 1 || d[0].Rule != "flux/suspended" || d[0].Severity != diag.Warning {
 		t.Fatalf("got %+v", d)
 	}
 	defer func() {
@@ -58,9 +58,10 @@ func TestFindingsNeedARequiredCheck(t *testing.T) {
 	b := &Check{Name: "b", Reports: []*catalog.Rule{catalog.TagMixed}}
 	c := &Check{Name: "c", Requires: []*Check{a}}
 	ctx := &Context{checks: []*Check{a, b, c}}
-	(&Pass{Context: ctx, Check: a}).ReportDiag(catalog.FluxSuspended, diag.Diagnostic{File: "a.yaml"})
-	(&Pass{Context: ctx, Check: b}).ReportDiag(catalog.TagMixed, diag.Diagnostic{File: "b.yaml"})
-	p := &Pass{Context: ctx, Check: c}
+	pa, pb, p := &Pass{Context: ctx, Check: a}, &Pass{Context: ctx, Check: b}, &Pass{Context: ctx, Check: c}
+	ctx.passes = map[*Check]*Pass{a: pa, b: pb, c: p}
+	pa.ReportDiag(catalog.FluxSuspended, diag.Diagnostic{File: "a.yaml"})
+	pb.ReportDiag(catalog.TagMixed, diag.Diagnostic{File: "b.yaml"})
 	if got := p.Findings(); len(got) != 1 || got[0].File != "a.yaml" {
 		t.Errorf("Findings() = %+v, want only the required check's", got)
 	}

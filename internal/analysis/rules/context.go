@@ -2,6 +2,7 @@ package rules
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/config"
@@ -54,18 +55,18 @@ type Context struct {
 	ValidateTimeout time.Duration
 
 	checks      []*Check // the checks Run runs, in order
+	passes      map[*Check]*Pass
 	out         []diag.Diagnostic
 	errs        []error
 	render      *renderState
+	listedOnce  sync.Once
 	listedFiles map[string]bool
 }
 
 // listed is every file some kustomization in the repository names,
 // computed once.
 func (c *Context) listed() map[string]bool {
-	if c.listedFiles == nil {
-		c.listedFiles = listedFiles(c)
-	}
+	c.listedOnce.Do(func() { c.listedFiles = listedFiles(c) })
 	return c.listedFiles
 }
 
