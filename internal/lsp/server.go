@@ -45,7 +45,7 @@ type Options struct {
 // DefaultDebounce is how long edits pause before an analysis starts. An
 // analysis a newer edit supersedes is cancelled, so a short pause costs
 // little more than the time it saves.
-const DefaultDebounce = 150 * time.Millisecond
+const DefaultDebounce = 100 * time.Millisecond
 
 // Server is one language server session.
 type Server struct {
