@@ -397,7 +397,7 @@ func utf16Pos(text string, off int) lspPos {
 func (c *testClient) waitDiags(p string, what string, ok func([]lspDiag) bool) []lspDiag {
 	c.t.Helper()
 	uri := c.uri(p)
-	deadline := time.AfterFunc(2*time.Minute, func() {
+	deadline := time.AfterFunc(waitLimit, func() {
 		c.mu.Lock()
 		c.closed = true
 		c.cond.Broadcast()
@@ -420,7 +420,7 @@ func (c *testClient) waitDiags(p string, what string, ok func([]lspDiag) bool) [
 // waitNote waits for a notification satisfying ok.
 func (c *testClient) waitNote(method string, ok func(json.RawMessage) bool) json.RawMessage {
 	c.t.Helper()
-	deadline := time.AfterFunc(2*time.Minute, func() {
+	deadline := time.AfterFunc(waitLimit, func() {
 		c.mu.Lock()
 		c.closed = true
 		c.cond.Broadcast()
@@ -707,3 +707,13 @@ func copyDemo(t *testing.T) (string, map[string]any) {
 		"mirrors": map[string]string{"ssh://git@github.com/opencenter-cloud/openCenter-gitops-base.git": mirror},
 	}
 }
+
+// waitLimit bounds how long a test waits for the server.
+var waitLimit = func() time.Duration {
+	if s := os.Getenv("GITOPS_TEST_WAIT"); s != "" {
+		if d, err := time.ParseDuration(s); err == nil {
+			return d
+		}
+	}
+	return 2 * time.Minute
+}()

@@ -5,7 +5,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -19,72 +22,162 @@ func watchIgnored(name string) bool {
 // watch follows changes made outside the editor (git checkout, git pull,
 // a promotion from the command line) with the server's own watcher, since
 // many clients send no workspace/didChangeWatchedFiles. Every change
-// re-analyses, debounced by the analysis loop.
+// re-analyses, debounced by the analysis loop, and drops what the server
+// keeps of the changed path (disk).
 func (s *Server) watch(root string) (io.Closer, error) {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
+	fw := &folderWatch{s: s, root: root}
+	if err := fw.start(); err != nil {
 		return nil, err
 	}
-	// add watches dir and the folders below it; false when some could
-	// not be watched.
-	add := func(dir string) bool {
-		complete := true
-		_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || !d.IsDir() {
-				return nil
-			}
-			if p != dir && watchIgnored(d.Name()) {
-				return filepath.SkipDir
-			}
-			if err := w.Add(p); err != nil {
-				s.logOnly("watch %s: %v (every analysis reads the disk again)", p, err)
-				complete = false
-				return filepath.SkipAll // out of watches: the rest is seen on edits
-			}
-			return nil
-		})
-		return complete
+	return fw, nil
+}
+
+// folderWatch is the server's watcher of the workspace folder. A folder
+// moved within the tree makes it start again: inotify keeps one watch
+// per folder, fsnotify drops it when the folder moves, and adding the
+// folder under its new name races with that drop, so that a folder moved
+// away and back may end up unwatched. Until the new watcher follows every
+// folder, analyses read the disk.
+type folderWatch struct {
+	s    *Server
+	root string
+
+	mu      sync.Mutex
+	w       *fsnotify.Watcher
+	restart *time.Timer
+	closed  bool
+}
+
+// restartDelay lets the moves of a checkout settle before watching anew.
+const restartDelay = 300 * time.Millisecond
+
+func (fw *folderWatch) start() error {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return err
 	}
-	s.disk.watching(add(root))
-	go func() {
-		defer s.recoverTo("the file watcher")
-		for {
-			select {
-			case ev, ok := <-w.Events:
-				if !ok {
-					return
-				}
-				r := rel(root, ev.Name)
-				if r == "" {
-					continue
-				}
-				s.disk.changed(r) // whatever it is: a generator reads any file
-				if ev.Has(fsnotify.Create) {
-					if st, err := os.Lstat(ev.Name); err == nil && st.IsDir() && !add(ev.Name) {
-						s.disk.watching(false)
-					}
-				}
-				if ignoredPath(r) {
-					continue
-				}
-				if ev.Has(fsnotify.Write) && s.isOpen(ev.Name) {
-					continue // the buffer, not the disk, is analysed
-				}
-				if ev.Has(fsnotify.Chmod) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
-					continue
-				}
-				s.logOnly("changed on disk: %s", r)
-				s.changed()
-			case err, ok := <-w.Errors:
-				if !ok {
-					return
-				}
-				s.logOnly("file watcher: %v (what is kept of the disk is read again)", err)
-				s.disk.lost()
-			}
+	complete := fw.add(w, fw.root)
+	fw.mu.Lock()
+	if fw.closed {
+		fw.mu.Unlock()
+		return w.Close()
+	}
+	old := fw.w
+	fw.w = w
+	fw.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+	// Whatever changed before the new watcher was in place is read anew.
+	fw.s.disk.watching(complete)
+	go fw.loop(w)
+	return nil
+}
+
+// add watches dir and the folders below it; false when some could not
+// be watched.
+func (fw *folderWatch) add(w *fsnotify.Watcher, dir string) bool {
+	complete := true
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
 		}
-	}()
-	return w, nil
+		if p != dir && watchIgnored(d.Name()) {
+			return filepath.SkipDir
+		}
+		if err := w.Add(p); err != nil {
+			fw.s.logOnly("watch %s: %v (every analysis reads the disk again)", p, err)
+			complete = false
+			return filepath.SkipAll // out of watches: the rest is seen on edits
+		}
+		return nil
+	})
+	return complete
+}
+
+// folderMoved stops trusting what is kept of the disk and starts the
+// watcher again once moves pause.
+func (fw *folderWatch) folderMoved() {
+	fw.s.disk.watching(false)
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	if fw.closed {
+		return
+	}
+	if fw.restart != nil {
+		fw.restart.Reset(restartDelay)
+		return
+	}
+	fw.restart = time.AfterFunc(restartDelay, func() {
+		defer fw.s.recoverTo("the file watcher")
+		if err := fw.start(); err != nil {
+			fw.s.logf("file watcher: %v (changes made outside the editor are seen on the next edit)", err)
+		}
+		fw.s.changed()
+	})
+}
+
+func (fw *folderWatch) loop(w *fsnotify.Watcher) {
+	defer fw.s.recoverTo("the file watcher")
+	s := fw.s
+	for {
+		select {
+		case ev, ok := <-w.Events:
+			if !ok {
+				return
+			}
+			r := rel(fw.root, ev.Name)
+			if r == "" {
+				continue
+			}
+			s.disk.changed(r) // whatever it is: a generator reads any file
+			if ev.Has(fsnotify.Rename) && fw.watchedFolder(w, ev.Name) {
+				fw.folderMoved()
+			}
+			if ev.Has(fsnotify.Create) {
+				if st, err := os.Lstat(ev.Name); err == nil && st.IsDir() && !fw.add(w, ev.Name) {
+					s.disk.watching(false)
+				}
+			}
+			if ignoredPath(r) {
+				continue
+			}
+			if ev.Has(fsnotify.Write) && s.isOpen(ev.Name) {
+				continue // the buffer, not the disk, is analysed
+			}
+			if ev.Has(fsnotify.Chmod) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
+				continue
+			}
+			s.logOnly("changed on disk: %s", r)
+			s.changed()
+		case err, ok := <-w.Errors:
+			if !ok {
+				return
+			}
+			s.logOnly("file watcher: %v (what is kept of the disk is read again)", err)
+			s.disk.lost()
+		}
+	}
+}
+
+// watchedFolder tells whether a path that moved away was a folder the
+// watcher followed.
+func (fw *folderWatch) watchedFolder(w *fsnotify.Watcher, p string) bool {
+	return slices.Contains(w.WatchList(), p)
+}
+
+// Close stops watching.
+func (fw *folderWatch) Close() error {
+	fw.mu.Lock()
+	defer fw.mu.Unlock()
+	fw.closed = true
+	if fw.restart != nil {
+		fw.restart.Stop()
+	}
+	if fw.w == nil {
+		return nil
+	}
+	return fw.w.Close()
 }
 
 // ignoredPath tells whether a change of a repository path cannot change
