@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/pool"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 )
@@ -60,24 +61,47 @@ func LoadRepo(ctx context.Context, v *view.View, skip func(p string, dir bool) b
 		}
 	}
 	v.ParseAll(ctx, yamls)
-	for _, p := range yamls {
+	// Each file's kustomization or objects, on every processor; gathered
+	// in listing order below.
+	type loaded struct {
+		f    *yamlfile.File
+		k    *KFile
+		objs []*Object
+	}
+	files := make([]loaded, len(yamls))
+	idx := make([]int, len(yamls))
+	for i := range idx {
+		idx[i] = i
+	}
+	pool.Each(idx, func(i int) {
 		if ctx.Err() != nil {
-			break
+			return
 		}
+		p := yamls[i]
 		f, err := v.YAML(p)
 		if err != nil {
-			continue
+			return
 		}
-		r.YAML = append(r.YAML, f)
+		files[i].f = f
 		if IsKustomizationFile(p) {
 			if k, err := ParseKustomization(v, p); err == nil {
-				if _, dup := r.Kustomizations[k.Dir]; !dup {
-					r.Kustomizations[k.Dir] = k
-				}
+				files[i].k = k
 			}
+			return
+		}
+		files[i].objs = r.ObjectsIn(v, f)
+	})
+	for _, l := range files {
+		if l.f == nil {
 			continue
 		}
-		r.Objects = append(r.Objects, r.ObjectsIn(v, f)...)
+		r.YAML = append(r.YAML, l.f)
+		if l.k != nil {
+			if _, dup := r.Kustomizations[l.k.Dir]; !dup {
+				r.Kustomizations[l.k.Dir] = l.k
+			}
+		}
+		r.Objects = append(r.Objects, l.objs...)
 	}
 	if r.Listing.Dirs["applications/overlays"] {
 		r.OverlayRoot = "applications/overlays"
