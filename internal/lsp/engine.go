@@ -14,6 +14,8 @@ import (
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/diag"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/view"
+	"github.com/opencenter-cloud/gitops-hook/internal/analysis/yamlfile"
 	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 )
 
@@ -38,13 +40,36 @@ func (st *state) linesOf(p string) *lines {
 	if l, ok := st.lines[p]; ok {
 		return l
 	}
-	data, err := fs.ReadFile(st.opts.FS, p)
 	var l *lines
-	if err == nil {
+	if f := st.parsed(p); f != nil {
+		// Kept with the parsed file: most files are the same as in the
+		// last analysis, and their findings are converted again.
+		if v, ok := f.Recall(linesKey{}); ok {
+			l = v.(*lines)
+		} else {
+			l = newLines(f.Src)
+			f.Remember(linesKey{}, l)
+		}
+	} else if data, err := fs.ReadFile(st.opts.FS, p); err == nil {
 		l = newLines(data)
 	}
 	st.lines[p] = l
 	return l
+}
+
+// linesKey keys a file's line index (yamlfile.File.Remember).
+type linesKey struct{}
+
+// parsed is the analysis' parsed YAML file at p, nil when it has none.
+func (st *state) parsed(p string) *yamlfile.File {
+	if st.res == nil || st.res.Model == nil || st.res.Model.Repo == nil || !view.IsYAML(p) {
+		return nil
+	}
+	f, err := st.res.Model.Repo.View.YAML(p)
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // viewOptions prepares an analysis of the open buffers laid over the
