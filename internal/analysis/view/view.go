@@ -63,12 +63,39 @@ var ErrTooLarge = errors.New("file too large")
 // Clean normalises a slash path relative to the root: "./a/../b" -> "b",
 // "" -> ".". It reports false when the path leaves the root.
 func Clean(p string) (string, bool) {
+	if isClean(p) {
+		return p, true // most paths the model asks about: no allocation
+	}
 	p = strings.TrimPrefix(p, "/")
 	c := path.Clean("./" + p)
 	if c == ".." || strings.HasPrefix(c, "../") {
 		return c, false
 	}
 	return c, true
+}
+
+// isClean reports whether p is a relative slash path that Clean would
+// return unchanged: "." or names separated by single slashes, none of
+// them "." or "..".
+func isClean(p string) bool {
+	if p == "." {
+		return true
+	}
+	if p == "" || p[0] == '/' || p[len(p)-1] == '/' {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(p); i++ {
+		if i < len(p) && p[i] != '/' {
+			continue
+		}
+		switch p[start:i] {
+		case "", ".", "..":
+			return false
+		}
+		start = i + 1
+	}
+	return true
 }
 
 // Stat reports whether p exists and whether it is a folder.
