@@ -40,11 +40,33 @@ func (s *Server) lastState(uri string) (*state, string) {
 		return nil, ""
 	}
 	if d := s.docs[abs]; d != nil {
-		if v, ok := st.versions[file]; !ok || v != d.version {
+		// The analysis read this buffer, or the disk when the buffer is
+		// the disk's content.
+		if v, ok := st.versions[file]; ok && v != d.version || !ok && !d.asOnDisk {
 			return nil, file
 		}
 	}
 	return st, file
+}
+
+// editVersions are the versions of the open buffers an analysis read, for
+// the edits computed from it: the buffers it read, and those opened since
+// with the content of the disk it read.
+func (s *Server) editVersions(st *state) map[string]int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int32, len(st.versions))
+	for p, v := range st.versions {
+		out[p] = v
+	}
+	for abs, d := range s.docs {
+		if r := rel(st.root, abs); r != "" && d.asOnDisk {
+			if _, ok := out[r]; !ok {
+				out[r] = d.version
+			}
+		}
+	}
+	return out
 }
 
 func (s *Server) codeAction(_ *glsp.Context, p *protocol.CodeActionParams) (any, error) {
@@ -122,7 +144,7 @@ func (s *Server) fixEdit(st *state, fix diag.Fix) (*protocol.WorkspaceEdit, stri
 	if err != nil {
 		return nil, err.Error()
 	}
-	return s.changesEdit(st.root, changes, st.versions)
+	return s.changesEdit(st.root, changes, s.editVersions(st))
 }
 
 // changesEdit turns file changes into a workspace edit: files created,
@@ -295,7 +317,7 @@ func (s *Server) promoteAction(st *state, file string) *protocol.CodeAction {
 		return nil
 	}
 	pr := s.cachedPlan(st, "promote\x00"+svc+"\x00"+env+"\x00"+to, func() *planResult {
-		return s.planPromote(context.Background(), st.opts, st.versions, st.root, svc, env, to)
+		return s.planPromote(context.Background(), st.opts, s.editVersions(st), st.root, svc, env, to)
 	})
 	if pr.err != nil {
 		s.logOnly("promote %s to %s: %v", svc, to, pr.err)
@@ -405,7 +427,7 @@ func (s *Server) pinActions(st *state, file string, r protocol.Range) []protocol
 	var out []protocol.CodeAction
 	for _, to := range []string{"previous", "newest"} {
 		pr := s.cachedPlan(st, "pin\x00"+file+"\x00"+o.Name+"\x00"+cluster+"\x00"+to, func() *planResult {
-			return s.planPin(context.Background(), st.opts, st.versions, st.root, o.Name, cluster, to)
+			return s.planPin(context.Background(), st.opts, s.editVersions(st), st.root, o.Name, cluster, to)
 		})
 		if pr.err != nil {
 			s.logOnly("pin %s %s: %v", o.Name, to, pr.err)

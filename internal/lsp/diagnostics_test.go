@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 const certKS = "applications/overlays/dev-cluster/services/fluxcd/cert-manager.yaml"
@@ -103,4 +104,16 @@ func TestLogMessages(t *testing.T) {
 	c := startServer(t, Options{})
 	c.initialize(root, init)
 	c.waitNote("window/logMessage", func(p json.RawMessage) bool { return strings.Contains(string(p), "no/such-rule is no rule ID") })
+}
+
+// A lone edit finds the loop idle and is analysed at once: with an hour's
+// debounce, its findings could only arrive if it is not debounced.
+func TestLoneEditIsNotDebounced(t *testing.T) {
+	root, init := copyDemo(t)
+	c := startServer(t, Options{Debounce: time.Hour})
+	c.initialize(root, init)
+	c.waitDiags("applications/overlays/staging-cluster/services/cert-manager/ca-secret.yaml", "secret/unencrypted", hasRule("secret/unencrypted"))
+	c.open(certKS)
+	c.replace(certKS, "path: applications/base/services/cert-manager", "path: applications/base/services/cert-managr")
+	c.waitDiags(certKS, "flux/path-not-found", hasRule("flux/path-not-found"))
 }

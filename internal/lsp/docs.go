@@ -1,6 +1,7 @@
 package lsp
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 
@@ -14,6 +15,9 @@ type document struct {
 	abs     string // absolute path
 	version int32
 	text    []byte
+	// asOnDisk: opened with the content of the file on disk, and not
+	// changed since, so an analysis that read the disk read this text.
+	asOnDisk bool
 }
 
 // maxDocument bounds the buffers kept for analysis; a larger one is kept
@@ -26,14 +30,35 @@ func (s *Server) didOpen(_ *glsp.Context, p *protocol.DidOpenTextDocumentParams)
 	if !ok {
 		return nil // not a file: nothing of the repository
 	}
+	text := []byte(p.TextDocument.Text)
 	s.mu.Lock()
-	s.docs[abs] = &document{uri: p.TextDocument.URI, abs: abs, version: p.TextDocument.Version, text: []byte(p.TextDocument.Text)}
+	prev := s.docs[abs]
 	inRoot := rel(s.root, abs) != ""
 	s.mu.Unlock()
-	if inRoot {
+	same := inRoot && prev == nil && s.sameAsAnalysed(p.TextDocument.URI, abs, text)
+	s.mu.Lock()
+	s.docs[abs] = &document{uri: p.TextDocument.URI, abs: abs, version: p.TextDocument.Version, text: text, asOnDisk: same}
+	s.mu.Unlock()
+	if inRoot && !same {
 		s.changed()
 	}
 	return nil
+}
+
+// sameAsAnalysed tells whether a buffer opened or closed with text
+// changes nothing for the analysis: the text is the file's on disk, which
+// the analyses read while it is not open, and the findings were published
+// under the client's URI. Opening or closing a file then costs no
+// analysis.
+func (s *Server) sameAsAnalysed(uri, abs string, text []byte) bool {
+	if uri != pathURI(abs) {
+		return false // findings were published under another spelling
+	}
+	if st, err := os.Stat(abs); err != nil || st.Size() != int64(len(text)) {
+		return false
+	}
+	disk, err := os.ReadFile(abs)
+	return err == nil && bytes.Equal(disk, text)
 }
 
 func (s *Server) didChange(_ *glsp.Context, p *protocol.DidChangeTextDocumentParams) error {
@@ -62,7 +87,7 @@ func (s *Server) didChange(_ *glsp.Context, p *protocol.DidChangeTextDocumentPar
 			}
 		}
 	}
-	d.text, d.version = text, p.TextDocument.Version
+	d.text, d.version, d.asOnDisk = text, p.TextDocument.Version, false
 	inRoot := rel(s.root, abs) != ""
 	s.mu.Unlock()
 	if inRoot {
@@ -77,12 +102,12 @@ func (s *Server) didClose(_ *glsp.Context, p *protocol.DidCloseTextDocumentParam
 		return nil
 	}
 	s.mu.Lock()
-	_, open := s.docs[abs]
+	d, open := s.docs[abs]
 	delete(s.docs, abs)
 	inRoot := rel(s.root, abs) != ""
 	s.mu.Unlock()
 	// The disk content takes over; it may differ from the last buffer.
-	if open && inRoot {
+	if open && inRoot && !s.sameAsAnalysed(d.uri, abs, d.text) {
 		s.changed()
 	}
 	return nil

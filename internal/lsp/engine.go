@@ -124,23 +124,40 @@ func (s *Server) changed() {
 	}
 }
 
-// loop runs analyses on the server's own goroutine: after a change, once
-// changes pause for the debounce delay.
+// loop runs analyses on the server's own goroutine. A change that finds
+// the loop idle is analysed at once: a lone edit, a code action applied,
+// a file saved. Changes that come while an analysis runs (which they
+// cancel) or waits are debounced: the next analysis starts once they
+// pause for the debounce delay, so typing costs one analysis per pause,
+// not one per keystroke.
 func (s *Server) loop() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	pending := false
+	// analyse runs once; a change during the run arms the debounce.
+	analyse := func() {
+		s.run()
+		select {
+		case <-s.kick:
+			pending = true
+			timer.Reset(s.opts.Debounce)
+		default:
+		}
+	}
 	for {
 		select {
 		case <-s.done:
 			return
 		case <-s.kick:
-			pending = true
-			timer.Reset(s.opts.Debounce)
+			if pending {
+				timer.Reset(s.opts.Debounce)
+				continue
+			}
+			analyse()
 		case <-timer.C:
 			if pending {
 				pending = false
-				s.run()
+				analyse()
 			}
 		}
 	}
