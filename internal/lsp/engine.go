@@ -125,23 +125,30 @@ func (s *Server) changed() {
 }
 
 // loop runs analyses on the server's own goroutine. A change that finds
-// the loop idle is analysed at once: a lone edit, a code action applied,
-// a file saved. Changes that come while an analysis runs (which they
-// cancel) or waits are debounced: the next analysis starts once they
-// pause for the debounce delay, so typing costs one analysis per pause,
-// not one per keystroke.
+// no analysis under way is analysed at once: a lone edit, a code action
+// applied, a file saved. Changes that supersede a running analysis
+// (which they cancel) or come while one waits are debounced: the next
+// analysis starts once they pause for the debounce delay, so fast typing
+// costs one analysis per pause, not one per keystroke.
 func (s *Server) loop() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	pending := false
-	// analyse runs once; a change during the run arms the debounce.
+	// analyse runs until no change waits; a change that superseded the
+	// run arms the debounce, one that came after its findings runs at once.
 	analyse := func() {
-		s.run()
-		select {
-		case <-s.kick:
-			pending = true
-			timer.Reset(s.opts.Debounce)
-		default:
+		for {
+			superseded := s.run()
+			select {
+			case <-s.kick:
+				if !superseded {
+					continue
+				}
+				pending = true
+				timer.Reset(s.opts.Debounce)
+			default:
+			}
+			return
 		}
 	}
 	for {
@@ -164,8 +171,9 @@ func (s *Server) loop() {
 }
 
 // run analyses the workspace once and publishes the results unless an
-// input changed meanwhile.
-func (s *Server) run() {
+// input changed meanwhile; it reports whether a newer change superseded
+// it.
+func (s *Server) run() (superseded bool) {
 	defer s.recoverTo("the analysis")
 	s.mu.Lock()
 	if s.root == "" || s.quiet || s.shutdown {
@@ -197,7 +205,7 @@ func (s *Server) run() {
 	s.engine.Unlock()
 	if ctx.Err() != nil {
 		s.logOnly("analysis cancelled by a newer change after %v", time.Since(start).Round(time.Millisecond))
-		return
+		return true
 	}
 	if err != nil {
 		s.status("error", 0, 0, err.Error())
@@ -223,7 +231,7 @@ func (s *Server) run() {
 	if s.gen != gen || s.shutdown {
 		// Inputs changed while analysing: a newer run is on its way.
 		s.mu.Unlock()
-		return
+		return true
 	}
 	s.last, s.resolver, s.initialised = st, opts.Sources, true
 	s.runCancel = nil
@@ -275,6 +283,7 @@ func (s *Server) run() {
 	}
 	s.logOnly("analysed %d files in %v: %d findings in %d files", res.Files, time.Since(start).Round(time.Millisecond), len(res.Diagnostics), len(paths))
 	s.status("ready", errs, warns, fmt.Sprintf("%d errors, %d warnings", errs, warns))
+	return false
 }
 
 // sent is what was last published for a file.
