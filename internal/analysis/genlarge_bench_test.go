@@ -3,6 +3,7 @@ package analysis_test
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,10 @@ import (
 
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis"
 	"github.com/opencenter-cloud/gitops-hook/internal/analysis/gitsrc"
+	"github.com/opencenter-cloud/gitops-hook/internal/promote"
 	"github.com/opencenter-cloud/gitops-hook/internal/testrepo"
+	"github.com/opencenter-cloud/gitops-hook/internal/treecache"
+	"github.com/opencenter-cloud/gitops-hook/internal/workspace"
 )
 
 // BenchmarkGenLarge analyses the repositories ../shared/bench/gen-large
@@ -19,7 +23,11 @@ import (
 //   - warm: one Session across runs, nothing changed in between;
 //   - one-file: one Session, and before each run one service's override
 //     values change in one cluster, the analysis scoped to that file as
-//     the hook scopes it.
+//     the hook scopes it;
+//   - edit-in-memory: as the language server analyses an edit: one
+//     Session, the working tree kept in memory (treecache), and one
+//     service's overlay kustomization.yaml laid over it, its override
+//     Secret name broken and restored in turn; every finding reported.
 //
 // go test ./internal/analysis -run XXX -bench '^BenchmarkGenLarge$' -benchtime 3x -cpuprofile cpu.out
 func BenchmarkGenLarge(b *testing.B) {
@@ -62,6 +70,41 @@ func BenchmarkGenLarge(b *testing.B) {
 				b.ResetTimer()
 				for b.Loop() {
 					check(b, s, nil)
+				}
+			})
+			b.Run("edit-in-memory", func(b *testing.B) {
+				fsys, closeFS, err := workspace.OpenFS(customer)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer closeFS()
+				tree := treecache.New(fsys, treecache.Options{})
+				const kfile = "applications/overlays/dev-cluster/services/svc-001/kustomization.yaml"
+				orig, err := fs.ReadFile(tree, kfile)
+				if err != nil {
+					b.Fatal(err)
+				}
+				broken := []byte(strings.Replace(string(orig), "name: svc-001-values-override", "name: svc-001-values-overide", 1))
+				s := analysis.NewSession(analysis.SessionOptions{})
+				defer s.Close()
+				res := newResolver()
+				analyse := func(text []byte) {
+					fsys := promote.Overlay(tree, []promote.Change{{File: kfile, After: text}})
+					if _, err := s.Analyze(context.Background(), analysis.Options{FS: fsys, Sources: res}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				analyse(orig)
+				b.ReportAllocs()
+				b.ResetTimer()
+				n := 0
+				for b.Loop() {
+					n++
+					if n%2 == 1 {
+						analyse(broken)
+					} else {
+						analyse(orig)
+					}
 				}
 			})
 			b.Run("one-file", func(b *testing.B) {
