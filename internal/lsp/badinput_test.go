@@ -58,6 +58,38 @@ func TestWatcherSeesFoldersMoved(t *testing.T) {
 	c.waitDiags("applications/overlays/dev-cluster/services/cert-manager/kustomization.yaml", "kustomize/missing-file", hasRule("kustomize/missing-file"))
 }
 
+// A generator's input that is not YAML, removed and restored on disk, is
+// analysed again.
+func TestWatcherSeesGeneratorInputs(t *testing.T) {
+	root, init := copyDemo(t)
+	dir := filepath.Join(root, "applications", "overlays", "dev-cluster", "services", "cert-manager")
+	ks := filepath.Join(dir, "kustomization.yaml")
+	data, err := os.ReadFile(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withGen := string(data) + "configMapGenerator:\n  - name: issuer-settings\n    envs:\n      - issuer.env\n"
+	props := filepath.Join(dir, "issuer.env")
+	if err := os.WriteFile(ks, []byte(withGen), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(props, []byte("EMAIL=ops@example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := startServer(t, Options{Watch: true})
+	c.initialize(root, init)
+	c.waitDiags("applications/overlays/staging-cluster/services/cert-manager/ca-secret.yaml", "secret/unencrypted", hasRule("secret/unencrypted"))
+	const kfile = "applications/overlays/dev-cluster/services/cert-manager/kustomization.yaml"
+	if err := os.Remove(props); err != nil {
+		t.Fatal(err)
+	}
+	c.waitDiags(kfile, "kustomize/missing-file", hasRule("kustomize/missing-file"))
+	if err := os.WriteFile(props, []byte("EMAIL=ops@example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.waitDiags(kfile, "[]", empty)
+}
+
 func TestWatcherIgnores(t *testing.T) {
 	for p, want := range map[string]bool{
 		".git/index":                true,

@@ -4,6 +4,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -139,7 +140,7 @@ func (fw *folderWatch) loop(w *fsnotify.Watcher) {
 					s.disk.watching(false)
 				}
 			}
-			if ignoredPath(r) {
+			if ignoredPath(r) && !generatorInput(fw.root, r) {
 				continue
 			}
 			if ev.Has(fsnotify.Write) && s.isOpen(ev.Name) {
@@ -199,6 +200,32 @@ func ignoredPath(r string) bool {
 		return false
 	}
 	return true
+}
+
+// generatorInput tells whether a file that is not YAML may still be read
+// by a build: a generator's input (an .env or .properties file, a
+// script) lies in or below a folder holding a kustomization. Editor
+// backups and swap files are not.
+func generatorInput(root, r string) bool {
+	name := path.Base(r)
+	if strings.HasSuffix(name, "~") || name == "4913" || strings.HasPrefix(name, ".") && (strings.HasSuffix(name, ".swp") || strings.HasSuffix(name, ".swx")) {
+		return false
+	}
+	for _, part := range strings.Split(r, "/") {
+		if watchIgnored(part) {
+			return false
+		}
+	}
+	for d := path.Dir(r); ; d = path.Dir(d) {
+		for _, k := range []string{"kustomization.yaml", "kustomization.yml", "Kustomization"} {
+			if _, err := os.Stat(filepath.Join(root, filepath.FromSlash(d), k)); err == nil {
+				return true
+			}
+		}
+		if d == "." {
+			return false
+		}
+	}
 }
 
 func (s *Server) isOpen(abs string) bool {
