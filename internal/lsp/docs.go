@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -54,10 +55,18 @@ func (s *Server) sameAsAnalysed(uri, abs string, text []byte) bool {
 	if uri != pathURI(abs) {
 		return false // findings were published under another spelling
 	}
-	if st, err := os.Stat(abs); err != nil || st.Size() != int64(len(text)) {
+	// Only a regular file of the buffer's size is read, and no further:
+	// the path may name a device or a pipe.
+	st, err := os.Stat(abs)
+	if err != nil || !st.Mode().IsRegular() || st.Size() != int64(len(text)) {
 		return false
 	}
-	disk, err := os.ReadFile(abs)
+	f, err := os.Open(abs)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	disk, err := io.ReadAll(io.LimitReader(f, int64(len(text))+1))
 	return err == nil && bytes.Equal(disk, text)
 }
 
