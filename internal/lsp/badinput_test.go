@@ -2,6 +2,7 @@ package lsp
 
 import (
 	"encoding/json"
+	"github.com/opencenter-cloud/gitops-hook/internal/gittest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -88,6 +89,40 @@ func TestWatcherSeesGeneratorInputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.waitDiags(kfile, "[]", empty)
+}
+
+// A git checkout of another branch and back, made in a terminal: files
+// rewritten, a folder removed and created again.
+func TestWatcherFollowsGitCheckout(t *testing.T) {
+	gittest.Require(t)
+	root, init := copyDemo(t)
+	gittest.Git(t, root, "init", "-q", "-b", "main")
+	gittest.Git(t, root, "add", "-A")
+	gittest.Git(t, root, "commit", "-q", "-m", "demo")
+	gittest.Git(t, root, "checkout", "-q", "-b", "broken")
+	ks := filepath.Join(root, filepath.FromSlash(certKS))
+	data, err := os.ReadFile(ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := strings.Replace(string(data), "path: applications/base/services/cert-manager", "path: applications/base/services/nowhere", 1)
+	if err := os.WriteFile(ks, []byte(broken), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gittest.Git(t, root, "rm", "-r", "-q", "applications/overlays/staging-cluster/services/cert-manager")
+	gittest.Git(t, root, "commit", "-q", "-a", "-m", "broken")
+	gittest.Git(t, root, "checkout", "-q", "main")
+
+	c := startServer(t, Options{Watch: true})
+	c.initialize(root, init)
+	const secret = "applications/overlays/staging-cluster/services/cert-manager/ca-secret.yaml"
+	c.waitDiags(secret, "secret/unencrypted", hasRule("secret/unencrypted"))
+	gittest.Git(t, root, "checkout", "-q", "broken")
+	c.waitDiags(certKS, "flux/path-not-found", hasRule("flux/path-not-found"))
+	c.waitDiags(secret, "[] (the folder is gone)", empty)
+	gittest.Git(t, root, "checkout", "-q", "main")
+	c.waitDiags(certKS, "[]", empty)
+	c.waitDiags(secret, "secret/unencrypted", hasRule("secret/unencrypted"))
 }
 
 func TestWatcherIgnores(t *testing.T) {

@@ -46,6 +46,11 @@ func (d *disk) open(root string) (fs.FS, error) {
 	if d.watched {
 		return d.tree, nil
 	}
+	// Unwatched, no change is reported: the handles of subfolders kept
+	// by the last analysis may read folders since replaced.
+	if f, ok := d.fsys.(forgetter); ok {
+		f.Forget(".")
+	}
 	return d.fsys, nil
 }
 
@@ -66,25 +71,39 @@ func (d *disk) watching(complete bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.watched = complete
-	if d.tree != nil {
-		d.tree.Reset()
-	}
+	d.reset()
 }
 
 // lost drops everything kept: the watcher lost events.
 func (d *disk) lost() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.reset()
+}
+
+// reset drops what is kept of the folder's content and handles.
+func (d *disk) reset() {
+	if f, ok := d.fsys.(forgetter); ok {
+		f.Forget(".")
+	}
 	if d.tree != nil {
 		d.tree.Reset()
 	}
 }
 
+// forgetter is the opened folder's way to drop the handles it keeps of
+// subfolders (workspace.OpenFS): a handle goes on reading the folder it
+// opened, even once that one is removed and another takes its name.
+type forgetter interface{ Forget(dir string) }
+
 // changed drops what is kept of a repository path.
 func (d *disk) changed(p string) {
 	d.mu.Lock()
-	t := d.tree
+	t, fsys := d.tree, d.fsys
 	d.mu.Unlock()
+	if f, ok := fsys.(forgetter); ok {
+		f.Forget(p)
+	}
 	if t != nil {
 		t.Invalidate(p)
 	}

@@ -136,8 +136,13 @@ func (fw *folderWatch) loop(w *fsnotify.Watcher) {
 				fw.folderMoved()
 			}
 			if ev.Has(fsnotify.Create) {
-				if st, err := os.Lstat(ev.Name); err == nil && st.IsDir() && !fw.add(w, ev.Name) {
-					s.disk.watching(false)
+				if st, err := os.Lstat(ev.Name); err == nil && st.IsDir() {
+					if !fw.add(w, ev.Name) {
+						s.disk.watching(false)
+					}
+					// What was written in the new folder before its watch
+					// was in place raised no event: read it all again.
+					s.disk.changed(r)
 				}
 			}
 			if ignoredPath(r) && !generatorInput(fw.root, r) {

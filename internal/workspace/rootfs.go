@@ -175,6 +175,26 @@ func relPathError(err error, name string) error {
 	return err
 }
 
+// Forget drops the roots kept for folder dir and the folders below it
+// ("." for all): a kept root goes on reading the folder it opened, so a
+// long-lived reader calls Forget when dir is removed, moved or created
+// again.
+func (f *rootFS) Forget(dir string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for name, s := range f.dir {
+		if dir != "." && name != dir && !strings.HasPrefix(name, dir+"/") {
+			continue
+		}
+		f.lru.Remove(s.elem)
+		delete(f.dir, name)
+		s.evicted = true
+		if s.refs == 0 {
+			s.r.Close()
+		}
+	}
+}
+
 // Close closes the folder roots (the top one is the caller's).
 func (f *rootFS) Close() {
 	f.mu.Lock()

@@ -86,3 +86,40 @@ func TestRootFSAnswersAsTheRoot(t *testing.T) {
 		t.Errorf("%d folder roots open, bound %d", n, maxOpenDirs)
 	}
 }
+
+// A folder removed and created again: the root kept for it reads the
+// removed one until Forget drops it.
+func TestRootFSForgetsReplacedFolders(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "apps", "svc")
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "old.yaml"), []byte("a: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fsys, closeFS, err := OpenFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFS()
+	if _, err := fs.Stat(fsys, "apps/svc/old.yaml"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(sub, "new.yaml"), []byte("b: 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fs.Stat(fsys, "apps/svc/new.yaml"); err == nil {
+		t.Log("the kept root already sees the new folder (the platform reopened it)")
+	}
+	fsys.(interface{ Forget(string) }).Forget("apps")
+	if data, err := fs.ReadFile(fsys, "apps/svc/new.yaml"); err != nil || string(data) != "b: 1\n" {
+		t.Fatalf("after Forget: %q, %v", data, err)
+	}
+}
