@@ -61,13 +61,16 @@ func New(fsys fs.FS, o Options) *Tree {
 	if o.MaxBytes == 0 {
 		o.MaxBytes = 256 << 20
 	}
-	t := &Tree{fsys: fsys, opts: o}
-	t.clear()
-	return t
+	return &Tree{fsys: fsys, opts: o, stats: map[string]statResult{}, dirs: map[string]dirResult{}, files: map[string][]byte{}}
 }
 
+// clear empties the maps in place: they are never replaced, so lookup may
+// be handed one outside the lock.
 func (t *Tree) clear() {
-	t.stats, t.dirs, t.files, t.bytes = map[string]statResult{}, map[string]dirResult{}, map[string][]byte{}, 0
+	clear(t.stats)
+	clear(t.dirs)
+	clear(t.files)
+	t.bytes = 0
 }
 
 // Invalidate drops what is kept of p, of everything below it (a folder
@@ -118,10 +121,13 @@ func (t *Tree) Len() int {
 	return len(t.files)
 }
 
-func (t *Tree) generation() uint64 {
+// lookup returns what m keeps for name, and the generation under which a
+// read of it starts (see keep).
+func lookup[V any](t *Tree, m map[string]V, name string) (v V, ok bool, gen uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.gen
+	v, ok = m[name]
+	return v, ok, t.gen
 }
 
 // keep stores a result read at generation gen unless a change came in
@@ -164,10 +170,7 @@ func (t *Tree) Stat(name string) (fs.FileInfo, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
 	}
-	t.mu.Lock()
-	r, ok := t.stats[name]
-	gen := t.gen
-	t.mu.Unlock()
+	r, ok, gen := lookup(t, t.stats, name)
 	if ok {
 		return r.info, r.err
 	}
@@ -183,10 +186,7 @@ func (t *Tree) ReadDir(name string) ([]fs.DirEntry, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
 	}
-	t.mu.Lock()
-	r, ok := t.dirs[name]
-	gen := t.gen
-	t.mu.Unlock()
+	r, ok, gen := lookup(t, t.dirs, name)
 	if ok {
 		return slices.Clone(r.ents), r.err
 	}
@@ -208,10 +208,7 @@ func (t *Tree) ReadFile(name string) ([]byte, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
 	}
-	t.mu.Lock()
-	data, ok := t.files[name]
-	gen := t.gen
-	t.mu.Unlock()
+	data, ok, gen := lookup(t, t.files, name)
 	if ok {
 		return slices.Clone(data), nil
 	}
