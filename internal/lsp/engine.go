@@ -252,12 +252,12 @@ func (s *Server) run() (superseded bool) {
 		paths = append(paths, p)
 	}
 	sort.Strings(paths)
-	next := make(map[string]sent, len(paths))
+	next := make(map[string]protocol.PublishDiagnosticsParams, len(paths))
 	var out []protocol.PublishDiagnosticsParams
 	for _, p := range paths {
 		pub := s.publication(st, p, uris[p])
-		next[p] = sent{pub}
-		if old, ok := prev[p]; !ok || !reflect.DeepEqual(old.PublishDiagnosticsParams, pub) {
+		next[p] = pub
+		if old, ok := prev[p]; !ok || !reflect.DeepEqual(old, pub) {
 			out = append(out, pub)
 		}
 	}

@@ -64,8 +64,8 @@ type Server struct {
 	gen         int // bumped by every change of input: edits, settings, disk
 	runCancel   context.CancelFunc
 	last        *state
-	published   map[string]sent // what was last published, by path with findings
-	initialised bool            // the first analysis finished
+	published   map[string]protocol.PublishDiagnosticsParams // what was last published, by path with findings
+	initialised bool                                         // the first analysis finished
 	resolver    *gitsrc.Resolver
 	shutdown    bool
 	progressN   int
@@ -106,7 +106,7 @@ func New(opts Options) *Server {
 	s := &Server{
 		opts:      opts,
 		docs:      map[string]*document{},
-		published: map[string]sent{},
+		published: map[string]protocol.PublishDiagnosticsParams{},
 		kick:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
 	}
